@@ -1,0 +1,18 @@
+"""OpenTelemetry instrumentation for the Anthropic Python SDK: no Claude API call is a black box.
+
+Usage::
+
+    from anthropic_otel import AnthropicInstrumentor
+
+    AnthropicInstrumentor().instrument(tracer_provider=..., meter_provider=...)
+
+or, with no code, ``opentelemetry-instrument python app.py``. Every Messages API call then has
+exactly one CLIENT span (the SDK's own on SDK 1.14+, enriched; ours, identical in name and
+attributes, on older SDKs) carrying its ``anthropic.request.id``, model and token usage, and
+feeds the ``gen_ai.client.*`` and ``anthropic.client.*`` metrics. See the README for the tables.
+"""
+
+from anthropic_otel.instrumentor import AnthropicInstrumentor
+from anthropic_otel.version import __version__
+
+__all__ = ["AnthropicInstrumentor", "__version__"]
