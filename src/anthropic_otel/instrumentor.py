@@ -1,0 +1,100 @@
+"""`AnthropicInstrumentor`: patches the SDK from `hooks.WRAP_TARGETS`, and undoes exactly that.
+
+`BaseInstrumentor` gives the singleton, the double-instrument guard, the dependency check and
+`OTEL_PYTHON_DISABLED_INSTRUMENTATIONS` (under our entry-point name `anthropic_otel`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Collection
+from typing import Any
+
+from opentelemetry import metrics, trace
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
+from opentelemetry.instrumentation.utils import unwrap
+from wrapt import ObjectProxy, wrap_function_wrapper
+
+from anthropic_otel import calls, hooks
+from anthropic_otel.metrics import Instruments
+from anthropic_otel.package import _instruments
+from anthropic_otel.version import __version__
+
+__all__ = ["AnthropicInstrumentor"]
+
+log = logging.getLogger(__name__)
+
+SCOPE = "anthropic_otel"
+SCHEMA_URL = "https://opentelemetry.io/schemas/1.37.0"
+
+# Resource methods that other instrumentations of this SDK patch; a wrapper found there at
+# instrument time means the user will see their spans beside ours.
+_PEER_TARGETS = (
+    ("anthropic.resources.messages", "Messages", "create"),
+    ("anthropic.resources.messages", "AsyncMessages", "create"),
+    ("anthropic.resources.messages", "Messages", "stream"),
+    ("anthropic.resources.beta.messages", "Messages", "create"),
+)
+
+
+class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    """Instruments the Anthropic SDK: one CLIENT span per API call (or the SDK's own, enriched),
+    plus token, duration, cache and retry metrics.
+
+    `instrument(tracer_provider=None, meter_provider=None, logger_provider=None)` uses the global
+    providers for those not given. `uninstrument()` restores every original method.
+    """
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _instruments
+
+    def _instrument(self, **kwargs: Any) -> None:
+        tracer = trace.get_tracer(
+            SCOPE, __version__, tracer_provider=kwargs.get("tracer_provider"), schema_url=SCHEMA_URL
+        )
+        meter = metrics.get_meter(
+            SCOPE, __version__, meter_provider=kwargs.get("meter_provider"), schema_url=SCHEMA_URL
+        )
+        self._logger_provider = kwargs.get("logger_provider")
+        hooks.set_telemetry(calls.Telemetry(tracer, Instruments(meter)))
+        _warn_about_peers()
+        for target in hooks.WRAP_TARGETS:
+            try:
+                wrap_function_wrapper(target.module, target.attribute, target.hook)
+            except (AttributeError, ImportError):
+                if not target.optional:
+                    log.warning("anthropic-otel: cannot patch %s.%s on this SDK", target.module, target.attribute)
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        hooks.set_telemetry(None)
+        for target in hooks.WRAP_TARGETS:
+            owner_path, _, name = target.attribute.rpartition(".")
+            try:
+                owner: Any = importlib.import_module(target.module)
+                for part in filter(None, owner_path.split(".")):
+                    owner = getattr(owner, part)
+                unwrap(owner, name)
+            except (AttributeError, ImportError):
+                continue
+
+
+def _warn_about_peers() -> None:
+    """Warn once per instrument() if another instrumentation already wraps the SDK's methods."""
+    for module_name, class_name, method in _PEER_TARGETS:
+        try:
+            function = getattr(getattr(importlib.import_module(module_name), class_name), method)
+        except (AttributeError, ImportError):
+            continue
+        if isinstance(function, ObjectProxy):
+            wrapper = getattr(function, "_self_wrapper", None)
+            owner = getattr(wrapper, "__module__", None) or type(function).__module__
+            log.warning(
+                "anthropic-otel: %s.%s.%s is already wrapped by %s; its spans will appear beside ours. "
+                "Disable one of them (e.g. OTEL_PYTHON_DISABLED_INSTRUMENTATIONS) to get one span per call.",
+                module_name,
+                class_name,
+                method,
+                owner,
+            )
+            return

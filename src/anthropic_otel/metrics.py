@@ -1,0 +1,128 @@
+"""The instruments, and how one finished call is recorded on them.
+
+Metrics are recorded for every call, whether or not its span is sampled: they are made from the
+call's outcome, never read back from a span. Attributes stay low-cardinality (operation,
+provider, models, server, error type); ids never go on a metric point.
+
+Cache tokens get an instrument of their own, `anthropic.client.cache.tokens`
+(`anthropic.cache.operation` = `read` / `write_5m` / `write_1h`), rather than extra
+`gen_ai.token.type` values: semconv defines only `input` and `output`, and a dashboard that sums
+`gen_ai.client.token.usage` over all token types must not count cache tokens twice (they are
+already inside `input`, as semconv requires for Anthropic).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Optional
+
+from opentelemetry.context import Context
+from opentelemetry.metrics import Meter
+
+from anthropic_otel.attributes import AttributeValue, int_field
+
+__all__ = ["CallMetrics", "Instruments", "TOKEN_BUCKETS", "DURATION_BUCKETS"]
+
+TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
+DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
+
+# Span attributes that are also metric attributes (semconv's list for GenAI client metrics).
+METRIC_KEYS = (
+    "gen_ai.operation.name",
+    "gen_ai.provider.name",
+    "gen_ai.request.model",
+    "gen_ai.response.model",
+    "server.address",
+    "server.port",
+)
+
+
+@dataclass
+class CallMetrics:
+    """What a finished call contributes to metrics; built by the call lifecycle, recorded here."""
+
+    attributes: dict[str, AttributeValue]
+    duration_s: float
+    usage: object = None
+    retries: int = 0
+    time_to_first_chunk_s: Optional[float] = None
+
+
+class Instruments:
+    """The instruments of one meter. Created once per `instrument()` call."""
+
+    def __init__(self, meter: Meter) -> None:
+        self.duration = meter.create_histogram(
+            "gen_ai.client.operation.duration",
+            unit="s",
+            description="Duration of GenAI client operations (Claude API calls), retries included.",
+            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
+        )
+        self.token_usage = meter.create_histogram(
+            "gen_ai.client.token.usage",
+            unit="{token}",
+            description="Tokens per call; input includes cache reads and writes.",
+            explicit_bucket_boundaries_advisory=list(TOKEN_BUCKETS),
+        )
+        self.time_to_first_chunk = meter.create_histogram(
+            "gen_ai.client.operation.time_to_first_chunk",
+            unit="s",
+            description="Time from the call to the first content chunk of a streamed response.",
+            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
+        )
+        self.cache_tokens = meter.create_counter(
+            "anthropic.client.cache.tokens",
+            unit="{token}",
+            description="Prompt-cache tokens: read, or written with a 5-minute or 1-hour TTL.",
+        )
+        self.retries = meter.create_counter(
+            "anthropic.client.retries",
+            unit="{retry}",
+            description="Requests the SDK sent again (retries) within calls.",
+        )
+
+    def record(self, call: CallMetrics, context: Optional[Context] = None) -> None:
+        """Record one finished call. `context` carries the span so that exemplars link to it."""
+        attributes = call.attributes
+        self.duration.record(call.duration_s, attributes, context=context)
+        if call.retries:
+            self.retries.add(call.retries, attributes, context=context)
+        if call.time_to_first_chunk_s is not None:
+            self.time_to_first_chunk.record(call.time_to_first_chunk_s, attributes, context=context)
+        if call.usage is None:
+            return
+        tokens = {k: v for k, v in attributes.items() if k != "error.type"}
+        for token_type, count in token_counts(call.usage).items():
+            self.token_usage.record(count, {**tokens, "gen_ai.token.type": token_type}, context=context)
+        for operation, count in cache_counts(call.usage).items():
+            if count:
+                self.cache_tokens.add(count, {**tokens, "anthropic.cache.operation": operation}, context=context)
+
+
+def token_counts(usage: object) -> dict[str, int]:
+    """`input` (uncached + cache read + cache write) and `output` tokens of a usage object."""
+    counts: dict[str, int] = {}
+    uncached = int_field(usage, "input_tokens")
+    if uncached is not None:
+        counts["input"] = max(
+            0,
+            uncached
+            + (int_field(usage, "cache_read_input_tokens") or 0)
+            + (int_field(usage, "cache_creation_input_tokens") or 0),
+        )
+    output = int_field(usage, "output_tokens")
+    if output is not None:
+        counts["output"] = max(0, output)
+    return counts
+
+
+def cache_counts(usage: object) -> Mapping[str, int]:
+    """Cache reads and writes by TTL; writes without the 5m/1h split count as 5-minute writes."""
+    read = max(0, int_field(usage, "cache_read_input_tokens") or 0)
+    written = max(0, int_field(usage, "cache_creation_input_tokens") or 0)
+    one_hour = int_field(usage, "cache_creation", "ephemeral_1h_input_tokens")
+    five_minutes = int_field(usage, "cache_creation", "ephemeral_5m_input_tokens")
+    if one_hour is None and five_minutes is None:
+        return {"read": read, "write_5m": written, "write_1h": 0}
+    return {"read": read, "write_5m": max(0, five_minutes or 0), "write_1h": max(0, one_hour or 0)}
