@@ -1,0 +1,88 @@
+"""Zero-code: `opentelemetry-instrument python app.py` finds us through our entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from anthropic_otel.testing import FakeClaudeAPI
+from tests.conftest import API_KEY, SDK_TRACES
+
+APP = """
+import anthropic
+client = anthropic.Anthropic(max_retries=0)
+message = client.messages.create(
+    model="claude-sonnet-4-6", max_tokens=16, messages=[{"role": "user", "content": "hi"}]
+)
+print("REQUEST_ID=" + message._request_id, flush=True)
+"""
+
+
+def run_instrumented(api: FakeClaudeAPI, tmp_path: Path, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    app = tmp_path / "app.py"
+    app.write_text(APP)
+    env = {
+        **os.environ,
+        "ANTHROPIC_BASE_URL": api.base_url,
+        "ANTHROPIC_API_KEY": API_KEY,
+        "OTEL_TRACES_EXPORTER": "console",
+        "OTEL_METRICS_EXPORTER": "console",
+        "OTEL_LOGS_EXPORTER": "none",
+        "OTEL_SERVICE_NAME": "zero-code-test",
+        **extra_env,
+    }
+    instrument = Path(sys.executable).with_name("opentelemetry-instrument")
+    return subprocess.run(
+        [str(instrument), sys.executable, str(app)], env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+
+
+def console_spans(stdout: str) -> list[dict[str, object]]:
+    """The JSON span objects the console exporter printed."""
+    spans = []
+    decoder = json.JSONDecoder()
+    for match in re.finditer(r"^\{", stdout, flags=re.MULTILINE):
+        try:
+            obj, _ = decoder.raw_decode(stdout, match.start())
+        except json.JSONDecodeError:
+            continue
+        if isinstance(obj, dict) and "span_id" in json.dumps(obj.get("context", {})):
+            spans.append(obj)
+    return spans
+
+
+def test_opentelemetry_instrument_makes_one_span_with_the_request_id(api: FakeClaudeAPI, tmp_path: Path) -> None:
+    result = run_instrumented(api, tmp_path)
+    request_id = re.search(r"REQUEST_ID=(req_\w+)", result.stdout).group(1)  # type: ignore[union-attr]
+    spans = [span for span in console_spans(result.stdout) if span["name"] == "anthropic.messages.create"]
+    assert len(spans) == 1
+    attributes = spans[0]["attributes"]
+    assert attributes["anthropic.request.id"] == request_id
+    # Our extras are there on both paths: the SDK's own span (1.14+) or ours.
+    assert attributes["gen_ai.response.finish_reasons"] == ["end_turn"]
+    assert attributes["anthropic.ratelimit.requests.limit"] > 0
+    expected_scope = "com.anthropic.sdk.python" if SDK_TRACES else "anthropic_otel"
+    assert expected_scope in json.dumps(spans[0])
+    assert "gen_ai.client.token.usage" in result.stdout
+
+
+def test_disabled_instrumentations_is_honoured(api: FakeClaudeAPI, tmp_path: Path) -> None:
+    result = run_instrumented(api, tmp_path, OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="anthropic_otel")
+    assert "REQUEST_ID=req_" in result.stdout
+    assert "gen_ai.client.token.usage" not in result.stdout
+    assert "anthropic.ratelimit.requests.limit" not in result.stdout
+    if not SDK_TRACES:
+        assert "anthropic.messages.create" not in result.stdout
+
+
+@pytest.mark.parametrize("secret", [API_KEY, "x-api-key"])
+def test_the_api_key_is_in_no_exported_telemetry(api: FakeClaudeAPI, tmp_path: Path, secret: str) -> None:
+    result = run_instrumented(api, tmp_path, OTEL_LOGS_EXPORTER="console")
+    assert secret not in result.stdout
+    assert secret not in result.stderr
