@@ -38,6 +38,7 @@ from anthropic_otel.attributes import (
 )
 from anthropic_otel.metrics import METRIC_KEYS, CallMetrics, Instruments
 from anthropic_otel.operations import Operation, operation_for
+from anthropic_otel.raw_responses import wrap_unread_response
 from anthropic_otel.sdk import client_makes_span, provider_name, server_of
 
 __all__ = ["CallRecord", "Telemetry", "begin", "current_call", "enrich_sdk_span", "finish", "finish_result"]
@@ -214,11 +215,12 @@ def final_response(record: CallRecord, result: Any, error: Optional[BaseExceptio
 def finish_result(record: CallRecord, result: Any) -> Any:
     """Finish a call that returned `result`, and return what the application should get.
 
-    A stream is not finished here: it is handed back wrapped, and finishes when it ends.
+    A stream, or a raw response whose body is unread, is not finished here: it is handed back
+    wrapped, and finishes when the application is done with it.
     """
     try:
         record.response = final_response(record, result, None)
-        proxy = streaming.wrap_stream(record, result, complete)
+        proxy = streaming.wrap_stream(record, result, complete) or wrap_unread_response(record, result, complete)
         if proxy is not None:
             return proxy
     except Exception:
