@@ -17,7 +17,7 @@ import argparse
 import json
 import statistics
 import time
-from typing import Any, Callable
+from typing import Any
 
 import anthropic
 from opentelemetry.sdk.metrics import MeterProvider
@@ -104,59 +104,60 @@ def time_streams(client: anthropic.Anthropic, streams: int) -> float:
     return (time.perf_counter() - start) / streams
 
 
-def best(measure: Callable[[], float], rounds: int) -> float:
-    return statistics.median(measure() for _ in range(rounds))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--streams", type=int, default=40)
     parser.add_argument("--events", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     body = sse(args.events)
     sdk_tracing = sdk_has_tracing()
     tracer_provider = TracerProvider()  # records spans, exports nothing
     instrumentor = AnthropicInstrumentor()
 
-    def scenario(instrumented: bool, sdk_spans: bool) -> tuple[float, float]:
+    def measure(instrumented: bool, sdk_spans: bool) -> tuple[float, float]:
         if instrumented:
-            instrumentor.instrument(
-                tracer_provider=tracer_provider, meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()])
-            )
+            meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+            instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
         options: dict[str, Any] = {}
         if sdk_tracing:
             options["open_telemetry"] = {"tracer_provider": tracer_provider} if sdk_spans else False
         client = make_client(body, **options)
-        time_calls(client, 50)  # warm-up
-        per_call = best(lambda: time_calls(client, args.calls), args.rounds)
-        per_stream = best(lambda: time_streams(client, args.streams), args.rounds)
-        if instrumented:
-            instrumentor.uninstrument()
-        return per_call, per_stream
+        try:
+            time_calls(client, 20)  # warm-up
+            return time_calls(client, args.calls), time_streams(client, args.streams)
+        finally:
+            if instrumented:
+                instrumentor.uninstrument()
 
-    rows = [("bare SDK", *scenario(False, False)), ("anthropic-otel (our span + metrics)", *scenario(True, False))]
+    scenarios = [("bare SDK", False, False), ("anthropic-otel (our span + metrics)", True, False)]
     if sdk_tracing:
-        rows += [
-            ("SDK's own tracing", *scenario(False, True)),
-            ("SDK's own tracing + anthropic-otel", *scenario(True, True)),
-        ]
+        scenarios += [("SDK's own tracing", False, True), ("SDK's own tracing + anthropic-otel", True, True)]
+    # Interleaved rounds, so that a noisy neighbour slows every scenario alike; medians reported.
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in scenarios}
+    for _ in range(args.rounds):
+        for name, instrumented, sdk_spans in scenarios:
+            samples[name].append(measure(instrumented, sdk_spans))
+    rows = [
+        (name, statistics.median(c for c, _ in samples[name]), statistics.median(s for _, s in samples[name]))
+        for name, _, _ in scenarios
+    ]
     bare_call, bare_stream = rows[0][1], rows[0][2]
     print(f"anthropic {anthropic.__version__}, {args.events}-event streams, median of {args.rounds} rounds\n")
     print(f"{'scenario':40} {'call µs':>9} {'ratio':>6} {'stream ms':>10} {'ratio':>6} {'+µs/event':>10}")
     for name, per_call, per_stream in rows:
-        per_event = (per_stream - bare_stream) / args.events * 1e6
+        # What the stream costs beyond the bare stream and this scenario's own per-call overhead.
+        per_event = (per_stream - bare_stream - (per_call - bare_call)) / args.events * 1e6
         print(
             f"{name:40} {per_call * 1e6:9.1f} {per_call / bare_call:6.3f} {per_stream * 1e3:10.2f}"
             f" {per_stream / bare_stream:6.3f} {per_event:10.3f}"
         )
     if sdk_tracing:
         added_call = (rows[3][1] - rows[2][1]) * 1e6
-        added_event = (rows[3][2] - rows[2][2]) / args.events * 1e6
-        print(
-            f"\nanthropic-otel on top of the SDK's own tracing: +{added_call:.1f} µs per call, +{added_event:.3f} µs per event"
-        )
+        added_event = (rows[3][2] - rows[2][2] - (rows[3][1] - rows[2][1])) / args.events * 1e6
+        print(f"\nanthropic-otel on top of the SDK's own tracing: +{added_call:.1f} µs per call,", end=" ")
+        print(f"{added_event:+.3f} µs per event")
 
 
 if __name__ == "__main__":
