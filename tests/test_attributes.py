@@ -62,6 +62,7 @@ def test_request_attributes_mirror_the_sdk() -> None:
     assert attributes == {
         "gen_ai.provider.name": "anthropic",
         "http.request.method": "POST",
+        "http.route": "/v1/messages",
         "gen_ai.operation.name": "chat",
         "gen_ai.request.model": "claude-opus-4-8",
         "gen_ai.request.max_tokens": 1024,
@@ -82,6 +83,7 @@ def test_count_tokens_request_has_model_only() -> None:
     ) == {
         "gen_ai.provider.name": "x",
         "http.request.method": "POST",
+        "http.route": "/v1/messages/count_tokens",
         "gen_ai.request.model": "m",
     }
 

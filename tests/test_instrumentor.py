@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from anthropic_otel import AnthropicInstrumentor, hooks
+from anthropic_otel.instrumentor import WRAPPER_TYPE
 from anthropic_otel.testing import FakeClaudeAPI, MessageReply
 from tests.conftest import ClientFactory, metric_points, user_message
 
@@ -41,7 +42,7 @@ def test_uninstrument_restores_every_original_and_records_nothing(
     instrumentor = AnthropicInstrumentor()
     instrumentor.instrument(tracer_provider=provider, meter_provider=MeterProvider(metric_readers=[reader]))
     patched = originals()
-    assert all(isinstance(patched[name], wrapt.ObjectProxy) for name in patched)
+    assert all(isinstance(patched[name], WRAPPER_TYPE) for name in patched)
     instrumentor.uninstrument()
 
     assert originals() == before
@@ -61,7 +62,7 @@ def test_instrumenting_twice_is_harmless(
     finally:
         instrumentor.uninstrument()
     assert len(span_exporter.get_finished_spans()) == 1
-    assert not isinstance(vars(base_client.SyncAPIClient)["request"], wrapt.ObjectProxy)
+    assert not isinstance(vars(base_client.SyncAPIClient)["request"], WRAPPER_TYPE)
 
 
 @pytest.mark.usefixtures("instrument")
@@ -99,7 +100,7 @@ def test_a_peer_instrumentation_is_named_in_a_warning(
 
         unwrap(anthropic.resources.messages.Messages, "create")
     (warning,) = [record for record in caplog.records if "already wrapped" in record.message]
-    assert "tests.test_instrumentor" in warning.message
+    assert f"already wrapped by {peer_wrapper.__module__};" in warning.message
 
 
 def test_no_warning_without_peers(caplog: pytest.LogCaptureFixture, tracer_provider: TracerProvider) -> None:

@@ -78,7 +78,9 @@ def test_metric_attributes_are_low_cardinality(
 
 
 @pytest.mark.usefixtures("instrument")
-def test_retries_are_counted(api: FakeClaudeAPI, make_client: ClientFactory, metric_reader: InMemoryMetricReader) -> None:
+def test_retries_are_counted(
+    api: FakeClaudeAPI, make_client: ClientFactory, metric_reader: InMemoryMetricReader
+) -> None:
     api.queue(ErrorReply(429, retry_after=0), MessageReply(text="ok"))
     make_client(max_retries=1).messages.create(model=MODEL, max_tokens=8, messages=user_message())
     (point,) = metric_points(metric_reader, "anthropic.client.retries")
@@ -116,7 +118,10 @@ def test_token_counts_include_cache_in_input() -> None:
 
 def test_cache_counts_default_unsplit_writes_to_five_minutes() -> None:
     assert cache_counts({"cache_creation_input_tokens": 9}) == {"read": 0, "write_5m": 9, "write_1h": 0}
-    split = {"cache_creation_input_tokens": 9, "cache_creation": {"ephemeral_5m_input_tokens": 4, "ephemeral_1h_input_tokens": 5}}
+    split = {
+        "cache_creation_input_tokens": 9,
+        "cache_creation": {"ephemeral_5m_input_tokens": 4, "ephemeral_1h_input_tokens": 5},
+    }
     assert cache_counts(split) == {"read": 0, "write_5m": 4, "write_1h": 5}
 
 

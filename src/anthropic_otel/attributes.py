@@ -120,7 +120,11 @@ def request_attributes(
     provider: str,
 ) -> Attributes:
     """What a span starts with (so that samplers see it), from the request as the SDK built it."""
-    attributes: Attributes = {"gen_ai.provider.name": provider, "http.request.method": method.upper()}
+    attributes: Attributes = {
+        "gen_ai.provider.name": provider,
+        "http.request.method": method.upper(),
+        "http.route": operation.route,
+    }
     if operation.gen_ai_operation is not None:
         attributes["gen_ai.operation.name"] = operation.gen_ai_operation
     if operation.kind in ("message", "count_tokens", "completion"):

@@ -30,6 +30,7 @@ class Operation:
     gen_ai_operation: Optional[str]
     metric_operation: str
     kind: str
+    route: str
     query_params: frozenset[str] = frozenset()
 
     @property
@@ -38,15 +39,30 @@ class Operation:
         return self.kind in ("message", "completion")
 
 
-MESSAGES_CREATE = Operation("anthropic.messages.create", "chat", "chat", "message")
-COUNT_TOKENS = Operation("anthropic.messages.count_tokens", None, "count_tokens", "count_tokens")
-COMPLETIONS_CREATE = Operation("anthropic.completions.create", "text_completion", "text_completion", "completion")
+MESSAGES_CREATE = Operation("anthropic.messages.create", "chat", "chat", "message", "/v1/messages")
+COUNT_TOKENS = Operation(
+    "anthropic.messages.count_tokens", None, "count_tokens", "count_tokens", "/v1/messages/count_tokens"
+)
+COMPLETIONS_CREATE = Operation(
+    "anthropic.completions.create", "text_completion", "text_completion", "completion", "/v1/complete"
+)
 _LIST_PARAMS = frozenset({"limit", "before_id", "after_id"})
 
 
 def _batch(method: str) -> Operation:
     params = _LIST_PARAMS if method == "list" else frozenset()
-    return Operation(f"anthropic.messages.batches.{method}", None, f"batches.{method}", "batch", params)
+    route = (
+        "/v1/messages/batches"
+        + {
+            "create": "",
+            "list": "",
+            "retrieve": "/{message_batch_id}",
+            "delete": "/{message_batch_id}",
+            "cancel": "/{message_batch_id}/cancel",
+            "results": "/{message_batch_id}/results",
+        }[method]
+    )
+    return Operation(f"anthropic.messages.batches.{method}", None, f"batches.{method}", "batch", route, params)
 
 
 _ID = r"[^/]+"

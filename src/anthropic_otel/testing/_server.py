@@ -1,0 +1,325 @@
+"""The HTTP side of the fake API: a threaded loopback server, routing, headers, faults."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import re
+import socket
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Optional
+from urllib.parse import urlsplit
+
+from anthropic_otel.testing._batches import BatchStore
+from anthropic_otel.testing._bodies import PromptCache, count_input_tokens, message_body, sse_events
+from anthropic_otel.testing._replies import ErrorReply, Fault, MessageReply, Reply, reply_from_json
+
+__all__ = ["FakeClaudeAPI", "RecordedRequest"]
+
+ORGANIZATION_ID = "5f3c9a1e-0d2b-4c7e-9f11-8a6b2c4d0e13"
+RATE_LIMITS = {"requests": 50, "tokens": 100_000, "input-tokens": 80_000, "output-tokens": 20_000}
+_MESSAGE_ROUTES = (
+    re.compile(r"/v1/messages\Z"),
+    re.compile(r".*/models/(?P<model>[^/:]+):(?:stream)?[Rr]awPredict\Z"),
+    re.compile(r"/model/(?P<model>[^/]+)/invoke\Z"),
+)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the fake API received it."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    json: Any
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: request lines would only add noise to test output."""
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+    def _serve(self, method: str) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        url = urlsplit(self.path)
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        api = self.server.api
+        api._record(RecordedRequest(method, url.path, url.query, headers, body))
+        try:
+            api._route(self, method, url.path, headers, body if isinstance(body, dict) else {})
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    # -- writing ---------------------------------------------------------------------------
+    def send_json(self, status: int, payload: Any, extra: Optional[dict[str, str]] = None) -> None:
+        data = json.dumps(payload).encode()
+        self._head(status, {"content-type": "application/json", "content-length": str(len(data)), **(extra or {})})
+        self.wfile.write(data)
+
+    def send_lines(self, lines: Iterable[bytes], extra: dict[str, str]) -> None:
+        """A chunked body (JSONL results), generated lazily."""
+        self._head(200, {"content-type": "application/binary", "transfer-encoding": "chunked", **extra})
+        for line in lines:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+        self.wfile.write(b"0\r\n\r\n")
+
+    def send_sse(self, events: list[tuple[str, dict[str, Any]]], extra: dict[str, str], fault: Optional[Fault]) -> None:
+        """An SSE body, chunked; a dropped stream stops without the final chunk, so clients see an error."""
+        self._head(
+            200,
+            {"content-type": "text/event-stream", "transfer-encoding": "chunked", "cache-control": "no-cache", **extra},
+        )
+        limit = fault.after_events if fault is not None else len(events)
+        for name, data in events[:limit]:
+            chunk = f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.flush()
+        if fault is not None and fault.kind == "drop_mid_stream":
+            self.abort()
+            return
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _head(self, status: int, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+
+    def abort(self) -> None:
+        """Break the connection without finishing the response."""
+        self.wfile.flush()
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def __init__(self, address: tuple[str, int], api: FakeClaudeAPI) -> None:
+        self.api = api
+        super().__init__(address, _Handler)
+
+
+class FakeClaudeAPI:
+    """A local fake of the Claude API for tests and the demo. See the package docstring."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._address = (host, port)
+        self._server: Optional[_Server] = None
+        self._thread: Optional[threading.Thread] = None
+        self._queue: deque[Reply] = deque()
+        self._requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._cache = PromptCache()
+        self._sequence = itertools.count(1)
+        self.batches = BatchStore(self._batch_answer)
+        self.last_headers: dict[str, str] = {}
+        """The headers of the latest answer (request id, rate limits), for tests to compare with."""
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> FakeClaudeAPI:
+        if self._server is None:
+            self._server = _Server(self._address, self)
+            self._thread = threading.Thread(target=self._server.serve_forever, name="fake-claude-api", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeClaudeAPI:
+        return self.start()
+
+    def __exit__(
+        self, kind: Optional[type[BaseException]], error: Optional[BaseException], tb: Optional[TracebackType]
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("FakeClaudeAPI is not running: call start() or use it as a context manager")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    # -- scripting and inspection ------------------------------------------------------------
+    def queue(self, *replies: Reply) -> None:
+        """Replies for the next message requests (`/v1/messages`, platform routes), in order."""
+        with self._lock:
+            self._queue.extend(replies)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def request_count(self) -> int:
+        with self._lock:
+            return len(self._requests)
+
+    def reset(self) -> None:
+        """Forget queued replies and recorded requests."""
+        with self._lock:
+            self._queue.clear()
+            self._requests.clear()
+
+    def add_synthetic_batch(self, results: int) -> str:
+        """A batch of `results` succeeded results, generated as they are read; returns its id."""
+        return self.batches.add_synthetic(results, self.base_url)
+
+    # -- serving -----------------------------------------------------------------------------
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    def _next_reply(self, headers: dict[str, str]) -> Reply:
+        with self._lock:
+            if self._queue:
+                return self._queue.popleft()
+        scripted = headers.get("x-fake-reply")
+        return reply_from_json(json.loads(scripted)) if scripted else MessageReply()
+
+    def _headers(self, extra: Optional[dict[str, str]] = None) -> dict[str, str]:
+        sequence = next(self._sequence)
+        reset = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 60))
+        headers = {"request-id": f"req_{uuid.uuid4().hex[:24]}", "anthropic-organization-id": ORGANIZATION_ID}
+        for kind, limit in RATE_LIMITS.items():
+            used = 1 if kind == "requests" else 97
+            headers[f"anthropic-ratelimit-{kind}-limit"] = str(limit)
+            headers[f"anthropic-ratelimit-{kind}-remaining"] = str(max(limit - used * (sequence % 50 or 50), 0))
+            headers[f"anthropic-ratelimit-{kind}-reset"] = reset
+        headers.update(extra or {})
+        with self._lock:
+            self.last_headers = headers
+        return headers
+
+    def _route(self, handler: _Handler, method: str, path: str, headers: dict[str, str], body: dict[str, Any]) -> None:
+        for pattern in _MESSAGE_ROUTES:
+            match = pattern.match(path)
+            if match and method == "POST":
+                stream = bool(body.get("stream")) or ":streamRawPredict" in path
+                self._answer_message(handler, self._next_reply(headers), body, match.groupdict().get("model"), stream)
+                return
+        scripted = headers.get("x-fake-reply")
+        if scripted:
+            reply = reply_from_json(json.loads(scripted))
+            if isinstance(reply, ErrorReply):
+                self._answer_error(handler, reply)
+                return
+        if method == "POST" and (path.endswith("/messages/count_tokens") or path.endswith(":countTokens")):
+            handler.send_json(200, {"input_tokens": count_input_tokens(body)}, self._headers())
+        elif method == "POST" and path == "/v1/complete":
+            self._answer_completion(handler, body)
+        elif path.startswith("/v1/messages/batches"):
+            self._answer_batches(handler, method, path, body)
+        else:
+            self._answer_error(handler, ErrorReply(404, message=f"fake: no route for {method} {path}"))
+
+    def _answer_message(
+        self, handler: _Handler, reply: Reply, body: dict[str, Any], model: Optional[str], stream: bool
+    ) -> None:
+        if isinstance(reply, ErrorReply):
+            self._answer_error(handler, reply)
+            return
+        fault = reply if isinstance(reply, Fault) else None
+        message_reply = reply if isinstance(reply, MessageReply) else MessageReply()
+        delay = message_reply.delay + (fault.seconds if fault is not None and fault.kind == "delay" else 0.0)
+        if delay:
+            time.sleep(delay)
+        message = message_body(message_reply, body, self._cache, model)
+        headers = self._headers(message_reply.headers)
+        if fault is not None and fault.kind == "malformed_json":
+            handler._head(200, {"content-type": "application/json", "content-length": "9", **headers})
+            handler.wfile.write(b"{not json")
+        elif fault is not None and fault.kind == "drop_mid_body":
+            data = json.dumps(message).encode()
+            handler._head(200, {"content-type": "application/json", "content-length": str(len(data)), **headers})
+            handler.wfile.write(data[: len(data) // 2])
+            handler.abort()
+        elif stream:
+            cut = fault if fault is not None and fault.kind in ("truncated_sse", "drop_mid_stream") else None
+            handler.send_sse(sse_events(message), headers, cut)
+        else:
+            handler.send_json(200, message, headers)
+
+    def _answer_error(self, handler: _Handler, reply: ErrorReply) -> None:
+        extra = dict(reply.headers)
+        if reply.retry_after is not None:
+            extra["retry-after"] = f"{reply.retry_after:g}"
+        headers = self._headers(extra)
+        message = reply.message or f"fake {reply.type} ({reply.status})"
+        payload = {
+            "type": "error",
+            "error": {"type": reply.type, "message": message},
+            "request_id": headers["request-id"],
+        }
+        handler.send_json(reply.status, payload, headers)
+
+    def _answer_completion(self, handler: _Handler, body: dict[str, Any]) -> None:
+        completion = {
+            "type": "completion",
+            "id": f"compl_{uuid.uuid4().hex[:24]}",
+            "completion": " Hello from the fake API.",
+            "stop_reason": "stop_sequence",
+            "model": body.get("model", "claude-2.1"),
+        }
+        handler.send_json(200, completion, self._headers())
+
+    def _batch_answer(self, params: dict[str, Any]) -> dict[str, Any]:
+        return message_body(MessageReply(service_tier="batch"), params, self._cache, None)
+
+    def _answer_batches(self, handler: _Handler, method: str, path: str, body: dict[str, Any]) -> None:
+        parts = path.rstrip("/").split("/")[4:]  # after /v1/messages/batches
+        found: Any = None
+        if method == "POST" and not parts:
+            found = self.batches.create(body, self.base_url)
+        elif method == "GET" and not parts:
+            found = self.batches.list()
+        elif method == "GET" and len(parts) == 1:
+            found = self.batches.get(parts[0])
+        elif method == "POST" and len(parts) == 2 and parts[1] == "cancel":
+            found = self.batches.cancel(parts[0])
+        elif method == "DELETE" and len(parts) == 1:
+            found = self.batches.delete(parts[0])
+        elif method == "GET" and len(parts) == 2 and parts[1] == "results":
+            lines: Optional[Iterator[bytes]] = self.batches.results(parts[0])
+            if lines is not None:
+                handler.send_lines(lines, self._headers())
+                return
+        if found is None:
+            self._answer_error(handler, ErrorReply(404, message=f"fake: no batch at {path}"))
+        else:
+            handler.send_json(200, found, self._headers())
