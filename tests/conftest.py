@@ -8,11 +8,15 @@ the one made, so the same assertions run on every SDK version.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
 import anthropic
 import pytest
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -22,6 +26,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from anthropic_otel import AnthropicInstrumentor
 from anthropic_otel.sdk import sdk_has_tracing
 from anthropic_otel.testing import FakeClaudeAPI
+
+try:  # renamed in opentelemetry-sdk 1.39; the old name warns there
+    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter as InMemoryLogExporter
+except ImportError:  # pragma: no cover - older opentelemetry-sdk
+    from opentelemetry.sdk._logs.export import InMemoryLogExporter  # type: ignore[no-redef]
 
 API_KEY = "sk-ant-api03-test-SECRET-do-not-leak-0123456789"
 SDK_TRACES = sdk_has_tracing()
@@ -64,9 +73,25 @@ def meter_provider(metric_reader: InMemoryMetricReader) -> MeterProvider:
 
 
 @pytest.fixture
-def instrument(tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[AnthropicInstrumentor]:
+def log_exporter() -> InMemoryLogExporter:
+    return InMemoryLogExporter()
+
+
+@pytest.fixture
+def logger_provider(log_exporter: InMemoryLogExporter) -> LoggerProvider:
+    provider = LoggerProvider()
+    provider.add_log_record_processor(SimpleLogRecordProcessor(log_exporter))
+    return provider
+
+
+@pytest.fixture
+def instrument(
+    tracer_provider: TracerProvider, meter_provider: MeterProvider, logger_provider: LoggerProvider
+) -> Iterator[AnthropicInstrumentor]:
     instrumentor = AnthropicInstrumentor()
-    instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    instrumentor.instrument(
+        tracer_provider=tracer_provider, meter_provider=meter_provider, logger_provider=logger_provider
+    )
     try:
         yield instrumentor
     finally:
@@ -85,10 +110,11 @@ def make_client(api: FakeClaudeAPI, tracer_provider: TracerProvider) -> ClientFa
 
     def make(async_: bool = False, sdk_tracing: bool = False, **options: Any) -> Any:
         options.setdefault("max_retries", 0)
+        options.setdefault("base_url", api.base_url)
         if sdk_tracing:
             options["open_telemetry"] = {"tracer_provider": tracer_provider}
         cls = anthropic.AsyncAnthropic if async_ else anthropic.Anthropic
-        return cls(api_key=API_KEY, base_url=api.base_url, **options)
+        return cls(api_key=API_KEY, **options)
 
     return make
 
@@ -111,5 +137,67 @@ def metric_points(reader: InMemoryMetricReader, name: str) -> list[Any]:
     return points
 
 
+def call_records(exporter: InMemoryLogExporter) -> list[Any]:
+    """The `anthropic.call` log records exported so far (SDK log records)."""
+    records = [getattr(data, "log_record", data) for data in exporter.get_finished_logs()]
+    return [record for record in records if getattr(record, "event_name", None) == "anthropic.call"]
+
+
 def user_message(text: str = "Hello, Claude") -> list[dict[str, str]]:
     return [{"role": "user", "content": text}]
+
+
+class OTLPReceiver:
+    """A local OTLP/HTTP (protobuf) endpoint that keeps what it receives, for tests of exported telemetry.
+
+    `spans` holds `(scope name, span)` pairs and `metric_names` every metric name received, so a
+    test can tell the SDK's own span (scope `com.anthropic.sdk.python`) from ours.
+    """
+
+    def __init__(self) -> None:
+        from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+        self.spans: list[tuple[str, Any]] = []
+        self.metric_names: set[str] = set()
+        self.bodies: list[bytes] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                receiver.bodies.append(body)
+                if self.path == "/v1/traces":
+                    traces = ExportTraceServiceRequest.FromString(body)
+                    for resource_spans in traces.resource_spans:
+                        for scope_spans in resource_spans.scope_spans:
+                            receiver.spans.extend((scope_spans.scope.name, span) for span in scope_spans.spans)
+                elif self.path == "/v1/metrics":
+                    metrics = ExportMetricsServiceRequest.FromString(body)
+                    for resource_metrics in metrics.resource_metrics:
+                        for scope_metrics in resource_metrics.scope_metrics:
+                            receiver.metric_names.update(metric.name for metric in scope_metrics.metrics)
+                self.send_response(200)
+                self.send_header("content-type", "application/x-protobuf")
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def otlp_receiver() -> Iterator[OTLPReceiver]:
+    receiver = OTLPReceiver()
+    try:
+        yield receiver
+    finally:
+        receiver.close()

@@ -72,7 +72,7 @@ def test_a_failure_inside_the_instrumentation_never_reaches_the_app(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("instrumentation bug")
 
-    monkeypatch.setattr("anthropic_otel.calls.response_attributes", broken)
+    monkeypatch.setattr("anthropic_otel.outcomes.response_attributes", broken)
     monkeypatch.setattr("anthropic_otel.calls.request_attributes", broken)
     api.queue(MessageReply(text="still fine"))
     with caplog.at_level(logging.DEBUG, logger="anthropic_otel"):

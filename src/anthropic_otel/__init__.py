@@ -9,10 +9,14 @@ Usage::
 or, with no code, ``opentelemetry-instrument python app.py``. Every Messages API call then has
 exactly one CLIENT span (the SDK's own on SDK 1.14+, enriched; ours, identical in name and
 attributes, on older SDKs) carrying its ``anthropic.request.id``, model and token usage, and
-feeds the ``gen_ai.client.*`` and ``anthropic.client.*`` metrics. See the README for the tables.
+feeds the ``gen_ai.client.*`` and ``anthropic.client.*`` metrics, and emits one ``anthropic.call``
+log record. ``with anthropic_otel.route("ticket-triage"):`` tags the calls inside (spans, metrics,
+records); ``anthropic_otel.conversation("conv-123")`` sets ``gen_ai.conversation.id`` on their
+spans. See the README for the tables and every setting.
 """
 
 from anthropic_otel.instrumentor import AnthropicInstrumentor
+from anthropic_otel.routes import conversation, route
 from anthropic_otel.version import __version__
 
-__all__ = ["AnthropicInstrumentor", "__version__"]
+__all__ = ["AnthropicInstrumentor", "__version__", "conversation", "route"]

@@ -3,7 +3,7 @@
 `begin` runs when the SDK's `request()` is entered. If the SDK will not make a span for the call
 (SDK < 1.14, its tracing off, or no real tracer provider) we start ours, named and attributed as
 the SDK's own would be, and make it current. Otherwise we make none: the SDK's span is enriched
-from inside the SDK (`enrich_sdk_span`) and stays the only one.
+from inside the SDK (`sdk_spans.enrich_sdk_span`) and stays the only one.
 
 While the call runs, hooks deeper in the SDK report into the current `CallRecord` (a
 contextvar, so threads and asyncio tasks never see each other's calls): each attempt's request
@@ -16,7 +16,6 @@ the application sees.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from contextvars import ContextVar, Token
@@ -24,38 +23,34 @@ from typing import Any, Optional
 
 from opentelemetry import context, trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from anthropic_otel import streaming
 from anthropic_otel.attributes import (
     Attributes,
-    error_type,
     field,
-    header_attributes,
     request_attributes,
-    response_attributes,
     url_attributes,
 )
-from anthropic_otel.metrics import METRIC_KEYS, CallMetrics, Instruments
+from anthropic_otel.metrics import METRIC_KEYS, CallMetrics
 from anthropic_otel.operations import Operation, operation_for
+from anthropic_otel.outcomes import final_response, outcome_attributes, response_body
+from anthropic_otel.pricing import Cost
 from anthropic_otel.raw_responses import wrap_unread_response
-from anthropic_otel.sdk import client_makes_span, provider_name, server_of
+from anthropic_otel.records import call_record
+from anthropic_otel.routes import current_conversation, current_route
+from anthropic_otel.sdk import client_conversation, client_makes_span, provider_name, server_of
+from anthropic_otel.telemetry import Telemetry
 
-__all__ = ["CallRecord", "Telemetry", "begin", "current_call", "enrich_sdk_span", "finish", "finish_result"]
+__all__ = ["SCOPE_KEYS", "CallRecord", "begin", "current_call", "finish", "finish_result"]
 
-log = logging.getLogger(__name__)
+# Not `__name__`: `anthropic_otel.calls` is the logger of the per-call JSON lines (`records`).
+log = logging.getLogger("anthropic_otel.lifecycle")
+
+# What the running code says about a call (route, conversation): the SDK's span gets them from us.
+SCOPE_KEYS = ("anthropic.route", "gen_ai.conversation.id")
 
 _current: ContextVar[Optional[CallRecord]] = ContextVar("anthropic_otel_call", default=None)
-
-
-class Telemetry:
-    """What `instrument()` set up: the tracer and the instruments calls report to."""
-
-    __slots__ = ("instruments", "tracer")
-
-    def __init__(self, tracer: Tracer, instruments: Instruments) -> None:
-        self.tracer = tracer
-        self.instruments = instruments
 
 
 class CallRecord:
@@ -117,6 +112,7 @@ def begin(telemetry: Telemetry, client: Any, args: tuple[Any, ...], kwargs: dict
             provider=provider_name(client),
         )
         attributes.update(server_of(client))
+        attributes.update(scope_attributes(telemetry, client))
         record = CallRecord(telemetry, operation, attributes)
         if not client_makes_span(client):
             record.span = telemetry.tracer.start_span(operation.name, kind=SpanKind.CLIENT, attributes=attributes)
@@ -124,6 +120,22 @@ def begin(telemetry: Telemetry, client: Any, args: tuple[Any, ...], kwargs: dict
     except Exception:
         log.debug("anthropic-otel: could not begin recording a call", exc_info=True)
         return None
+
+
+def scope_attributes(telemetry: Telemetry, client: Any) -> Attributes:
+    """`anthropic.route` and `gen_ai.conversation.id` of the running code.
+
+    The conversation set with `conversation()` wins over the client's own `conversation_id`
+    option (SDK 1.14+), which is used otherwise, so both span paths carry the same value.
+    """
+    attributes: Attributes = {}
+    route = current_route(telemetry.routes)
+    if route is not None:
+        attributes["anthropic.route"] = route
+    conversation = current_conversation() or client_conversation(client)
+    if conversation is not None:
+        attributes["gen_ai.conversation.id"] = conversation
+    return attributes
 
 
 _Token = tuple["Token[Optional[CallRecord]]", Optional[object]]
@@ -173,45 +185,6 @@ def _beta_header(client: Any, options: Any) -> Optional[str]:
     return None
 
 
-def outcome_attributes(
-    record: CallRecord, response: Any, body: Any, error: Optional[BaseException], error_kind: Optional[str]
-) -> Attributes:
-    """What the end of the call adds to its span: response body, headers, status, retries."""
-    attributes: Attributes = {}
-    if response is not None:
-        attributes["http.response.status_code"] = response.status_code
-        attributes.update(header_attributes(response.headers.items()))
-    if record.retries:
-        attributes["http.request.resend_count"] = record.retries
-    if body is not None:
-        attributes.update(response_attributes(record.operation, body))
-    if error is not None:
-        attributes["error.type"] = error_type(error)
-    elif error_kind is not None:
-        attributes["error.type"] = error_kind
-    return attributes
-
-
-def response_body(result: Any) -> Any:
-    """The parsed body of a result: the model itself, or a raw response's JSON once it was read."""
-    raw = getattr(result, "http_response", None)
-    if raw is None:
-        return result
-    try:
-        return json.loads(raw.content) if raw.is_closed else None
-    except Exception:
-        return None
-
-
-def final_response(record: CallRecord, result: Any, error: Optional[BaseException]) -> Any:
-    """The HTTP response of the call's final attempt, wherever this SDK version keeps it."""
-    if record.response is not None:
-        return record.response
-    if error is not None:
-        return getattr(error, "response", None)
-    return getattr(result, "http_response", None) or getattr(result, "response", None)
-
-
 def finish_result(record: CallRecord, result: Any) -> Any:
     """Finish a call that returned `result`, and return what the application should get.
 
@@ -253,6 +226,9 @@ def complete(
         outcome = outcome_attributes(record, response, body, error, error_kind)
         if extra:
             outcome.update(extra)
+        cost = record.telemetry.cost(body) if record.operation.is_generation else None
+        if cost is not None:
+            outcome["anthropic.cost.usd"] = cost.total
         span = record.span
         if span is None and not record.sdk_seen:
             # We expected the SDK to make a span and it did not: make ours late rather than none.
@@ -261,7 +237,12 @@ def complete(
             )
         if span is not None:
             _end_own_span(record, span, outcome, error is not None or error_kind is not None, error)
-        _record_metrics(record, body, outcome, time_to_first_chunk)
+        duration = time.perf_counter() - record.start_s
+        _record_metrics(
+            record, body, outcome=outcome, duration=duration, time_to_first_chunk=time_to_first_chunk, cost=cost
+        )
+        telemetry = record.telemetry
+        telemetry.call_log.emit(call_record({**record.attributes, **outcome}, duration), record.context)
     except Exception:
         log.debug("anthropic-otel: could not finish recording a call", exc_info=True)
 
@@ -283,14 +264,25 @@ def _end_own_span(
             )
         span.set_attributes(outcome)
         if not failed:
-            span.set_status(Status(StatusCode.OK))
+            # A stream closed or dropped before its end is no error, and no success either: status
+            # stays unset, as the SDK leaves its own span.
+            if outcome.get("anthropic.stream.completed") is not False:
+                span.set_status(Status(StatusCode.OK))
         elif error is None or isinstance(error, Exception):
             # Anything but an Exception (e.g. CancelledError) is the application stopping the call: status unset.
             span.set_status(Status(StatusCode.ERROR))
     span.end()
 
 
-def _record_metrics(record: CallRecord, body: Any, outcome: Attributes, time_to_first_chunk: Optional[float]) -> None:
+def _record_metrics(
+    record: CallRecord,
+    body: Any,
+    *,
+    outcome: Attributes,
+    duration: float,
+    time_to_first_chunk: Optional[float],
+    cost: Optional[Cost],
+) -> None:
     attributes = {key: record.attributes[key] for key in METRIC_KEYS if key in record.attributes}
     attributes.setdefault("gen_ai.operation.name", record.operation.metric_operation)
     model = outcome.get("gen_ai.response.model")
@@ -300,30 +292,5 @@ def _record_metrics(record: CallRecord, body: Any, outcome: Attributes, time_to_
     if failure is not None:
         attributes["error.type"] = failure
     usage = field(body, "usage") if record.operation.is_generation else None
-    call = CallMetrics(attributes, time.perf_counter() - record.start_s, usage, record.retries, time_to_first_chunk)
+    call = CallMetrics(attributes, duration, usage, record.retries, time_to_first_chunk, outcome, cost)
     record.telemetry.instruments.record(call, record.context)
-
-
-def enrich_sdk_span(span: Span, result: Any) -> None:
-    """Called by the SDK (1.14+) with its span and the call's result, just before it records and ends it.
-
-    Adds what the SDK leaves out (finish reasons, rate limits, server tools, semconv cache-write
-    name) so that both paths carry the same attributes. The SDK's own values win where both
-    record a key: it sets them after this.
-    """
-    record = _current.get()
-    if record is None or record.span is not None or record.sdk_seen:
-        return
-    try:
-        record.sdk_seen = True
-        if not span.is_recording():
-            return
-        record.sdk_span = span
-        error = getattr(result, "error", None)
-        response = getattr(result, "final_attempt", None)
-        if response is not None:
-            span.set_attributes(header_attributes(response.headers.items()))
-        if error is None:
-            span.set_attributes(response_attributes(record.operation, response_body(getattr(result, "data", None))))
-    except Exception:
-        log.debug("anthropic-otel: could not enrich the SDK's span", exc_info=True)

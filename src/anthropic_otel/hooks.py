@@ -13,15 +13,17 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from anthropic_otel import calls
+from anthropic_otel.sdk_spans import enrich_sdk_span
+from anthropic_otel.telemetry import Telemetry
 
 __all__ = ["WRAP_TARGETS", "WrapTarget", "set_telemetry"]
 
 log = logging.getLogger(__name__)
 
-_telemetry: Optional[calls.Telemetry] = None
+_telemetry: Optional[Telemetry] = None
 
 
-def set_telemetry(telemetry: Optional[calls.Telemetry]) -> None:
+def set_telemetry(telemetry: Optional[Telemetry]) -> None:
     """Point the hooks at what `instrument()` set up; `None` makes every hook a pass-through."""
     global _telemetry  # noqa: PLW0603 - the hooks are module functions patched into the SDK
     _telemetry = telemetry
@@ -89,7 +91,7 @@ def process_response(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwa
 def finish_api_call_span(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """`anthropic._base_client.finish_api_call_span(client, span, result)` (SDK 1.14+)."""
     if len(args) >= 3 and calls.current_call() is not None:
-        calls.enrich_sdk_span(args[1], args[2])
+        enrich_sdk_span(args[1], args[2])
     return wrapped(*args, **kwargs)
 
 

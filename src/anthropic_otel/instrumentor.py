@@ -8,22 +8,32 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from collections.abc import Collection
 from typing import Any
 
+import wrapt
 from opentelemetry import metrics, trace
+from opentelemetry._logs import get_logger
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
-from wrapt import ObjectProxy, wrap_function_wrapper
+from wrapt import wrap_function_wrapper
 
-from anthropic_otel import calls, hooks
+from anthropic_otel import hooks
+from anthropic_otel.config import Settings
 from anthropic_otel.metrics import Instruments
 from anthropic_otel.package import _instruments
+from anthropic_otel.pricing import PRICES_ENV, PriceTable, PriceTableError, load_from_environment
+from anthropic_otel.telemetry import Telemetry
 from anthropic_otel.version import __version__
 
 __all__ = ["AnthropicInstrumentor"]
 
 log = logging.getLogger(__name__)
+
+# What every wrapt wrapper is an instance of: `BaseObjectProxy` from wrapt 2 on (whose
+# `ObjectProxy` is a subclass that function wrappers do not derive from), `ObjectProxy` before.
+WRAPPER_TYPE: type = getattr(wrapt, "BaseObjectProxy", wrapt.ObjectProxy)
 
 SCOPE = "anthropic_otel"
 SCHEMA_URL = "https://opentelemetry.io/schemas/1.37.0"
@@ -42,8 +52,10 @@ class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """Instruments the Anthropic SDK: one CLIENT span per API call (or the SDK's own, enriched),
     plus token, duration, cache and retry metrics.
 
-    `instrument(tracer_provider=None, meter_provider=None, logger_provider=None)` uses the global
-    providers for those not given. `uninstrument()` restores every original method.
+    `instrument(tracer_provider=None, meter_provider=None, logger_provider=None, prices=None)` uses
+    the global providers for those not given; `prices` extends or overrides the built-in price
+    table (a `PriceTable`, a mapping like `prices.json`, or a `.json`/`.toml` path).
+    `uninstrument()` restores every original method.
     """
 
     def instrumentation_dependencies(self) -> Collection[str]:
@@ -56,8 +68,10 @@ class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         meter = metrics.get_meter(
             SCOPE, __version__, meter_provider=kwargs.get("meter_provider"), schema_url=SCHEMA_URL
         )
-        self._logger_provider = kwargs.get("logger_provider")
-        hooks.set_telemetry(calls.Telemetry(tracer, Instruments(meter)))
+        logger = get_logger(SCOPE, __version__, logger_provider=kwargs.get("logger_provider"), schema_url=SCHEMA_URL)
+        settings = Settings.from_environment()
+        prices = _price_table(settings, kwargs.get("prices"))
+        hooks.set_telemetry(Telemetry(tracer, Instruments(meter), logger, settings, prices))
         _warn_about_peers()
         for target in hooks.WRAP_TARGETS:
             try:
@@ -79,6 +93,26 @@ class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
                 continue
 
 
+def _price_table(settings: Settings, extra: Any) -> PriceTable:
+    """The built-in prices, then the file of `ANTHROPIC_OTEL_PRICES`, then `instrument(prices=...)`.
+
+    `prices` may be a `PriceTable`, a mapping in the format of the package's `prices.json`, or the
+    path of such a file. A bad one is reported and ignored: prices must never stop the application.
+    """
+    table = load_from_environment({PRICES_ENV: settings.prices_path or ""})
+    if extra is None:
+        return table
+    try:
+        if isinstance(extra, PriceTable):
+            return table.merged(extra)
+        if isinstance(extra, (str, os.PathLike)):
+            return table.merged(PriceTable.from_file(extra))
+        return table.merged(PriceTable.from_mapping(extra, origin="instrument(prices=...)"))
+    except PriceTableError as error:
+        log.warning("anthropic-otel: ignoring instrument(prices=...): %s; using the built-in prices", error)
+        return table
+
+
 def _warn_about_peers() -> None:
     """Warn once per instrument() if another instrumentation already wraps the SDK's methods."""
     for module_name, class_name, method in _PEER_TARGETS:
@@ -86,7 +120,7 @@ def _warn_about_peers() -> None:
             function = getattr(getattr(importlib.import_module(module_name), class_name), method)
         except (AttributeError, ImportError):
             continue
-        if isinstance(function, ObjectProxy):
+        if isinstance(function, WRAPPER_TYPE):
             wrapper = getattr(function, "_self_wrapper", None)
             owner = getattr(wrapper, "__module__", None) or type(function).__module__
             log.warning(

@@ -14,15 +14,16 @@ already inside `input`, as semconv requires for Anthropic).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Any, Optional
 
 from opentelemetry.context import Context
 from opentelemetry.metrics import Meter
 
 from anthropic_otel.attributes import AttributeValue, int_field
+from anthropic_otel.pricing import Cost
 
-__all__ = ["CallMetrics", "Instruments", "TOKEN_BUCKETS", "DURATION_BUCKETS"]
+__all__ = ["DURATION_BUCKETS", "TOKEN_BUCKETS", "CallMetrics", "Instruments", "ratelimit_headroom"]
 
 TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
 DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
@@ -35,7 +36,15 @@ METRIC_KEYS = (
     "gen_ai.response.model",
     "server.address",
     "server.port",
+    "anthropic.route",
 )
+
+# Rate-limit kinds the API reports in `anthropic-ratelimit-{kind}-{limit,remaining}` headers.
+RATELIMIT_KINDS = ("requests", "tokens", "input_tokens", "output_tokens")
+# Attributes of cost points: what spend is charted by (model, route, batch or not).
+_COST_KEYS = ("gen_ai.provider.name", "gen_ai.request.model", "anthropic.route")
+# Attributes of the headroom gauge: limits are per model and per server, nothing finer.
+_HEADROOM_KEYS = ("gen_ai.provider.name", "gen_ai.request.model", "server.address")
 
 
 @dataclass
@@ -47,6 +56,8 @@ class CallMetrics:
     usage: object = None
     retries: int = 0
     time_to_first_chunk_s: Optional[float] = None
+    outcome: Mapping[str, AttributeValue] = field(default_factory=dict)
+    cost: Optional[Cost] = None
 
 
 class Instruments:
@@ -82,9 +93,35 @@ class Instruments:
             description="Requests the SDK sent again (retries) within calls.",
         )
 
+        self.cost = meter.create_counter(
+            "anthropic.client.cost",
+            unit="USD",
+            description="What calls cost at published prices, by category (input, cache_write, cache_read, output).",
+        )
+        self.cache_savings = meter.create_counter(
+            "anthropic.client.cache.savings",
+            unit="USD",
+            description="What the prompt cache saved: cache reads priced as uncached input, minus their price.",
+        )
+        self.unpriced = meter.create_counter(
+            "anthropic.client.cost.unpriced",
+            unit="{call}",
+            description="Calls whose model has no price, so no cost was recorded (add it to a price file).",
+        )
+        self.ratelimit_headroom = meter.create_gauge(
+            "anthropic.client.ratelimit.headroom",
+            unit="1",
+            description="Share of the rate limit still available after the last call (0 = the next call gets a 429).",
+        )
+
     def record(self, call: CallMetrics, context: Optional[Context] = None) -> None:
         """Record one finished call. `context` carries the span so that exemplars link to it."""
         attributes = call.attributes
+        headroom = ratelimit_headroom(call.outcome)
+        if headroom:
+            scope = {key: attributes[key] for key in _HEADROOM_KEYS if key in attributes}
+            for kind, share in headroom.items():
+                self.ratelimit_headroom.set(share, {**scope, "anthropic.ratelimit.type": kind}, context=context)
         self.duration.record(call.duration_s, attributes, context=context)
         if call.retries:
             self.retries.add(call.retries, attributes, context=context)
@@ -93,11 +130,24 @@ class Instruments:
         if call.usage is None:
             return
         tokens = {k: v for k, v in attributes.items() if k != "error.type"}
+        self._record_cost(call.cost, tokens, context)
         for token_type, count in token_counts(call.usage).items():
             self.token_usage.record(count, {**tokens, "gen_ai.token.type": token_type}, context=context)
         for operation, count in cache_counts(call.usage).items():
             if count:
                 self.cache_tokens.add(count, {**tokens, "anthropic.cache.operation": operation}, context=context)
+
+    def _record_cost(self, cost: Optional[Cost], attributes: Mapping[str, AttributeValue], context: Any) -> None:
+        scope = {key: attributes[key] for key in _COST_KEYS if key in attributes}
+        if cost is None:
+            self.unpriced.add(1, scope, context=context)
+            return
+        scope["anthropic.batch"] = cost.batch
+        for category, usd in cost.by_category().items():
+            if usd:
+                self.cost.add(usd, {**scope, "anthropic.cost.category": category}, context=context)
+        if cost.cache_saving:
+            self.cache_savings.add(cost.cache_saving, scope, context=context)
 
 
 def token_counts(usage: object) -> dict[str, int]:
@@ -126,3 +176,14 @@ def cache_counts(usage: object) -> Mapping[str, int]:
     if one_hour is None and five_minutes is None:
         return {"read": read, "write_5m": written, "write_1h": 0}
     return {"read": read, "write_5m": max(0, five_minutes or 0), "write_1h": max(0, one_hour or 0)}
+
+
+def ratelimit_headroom(attributes: Mapping[str, object]) -> dict[str, float]:
+    """Remaining share (0..1) of each rate limit, from a call's `anthropic.ratelimit.*` attributes."""
+    shares: dict[str, float] = {}
+    for kind in RATELIMIT_KINDS:
+        limit = attributes.get(f"anthropic.ratelimit.{kind}.limit")
+        remaining = attributes.get(f"anthropic.ratelimit.{kind}.remaining")
+        if isinstance(limit, int) and isinstance(remaining, int) and limit > 0:
+            shares[kind] = min(max(remaining / limit, 0.0), 1.0)
+    return shares

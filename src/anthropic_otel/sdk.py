@@ -15,7 +15,7 @@ from opentelemetry import trace
 
 from anthropic_otel.attributes import Attributes, server_attributes
 
-__all__ = ["client_makes_span", "provider_name", "sdk_has_tracing", "server_of"]
+__all__ = ["client_conversation", "client_makes_span", "provider_name", "sdk_has_tracing", "server_of"]
 
 log = logging.getLogger(__name__)
 
@@ -71,3 +71,10 @@ def server_of(client: Any) -> Attributes:
     except Exception:
         log.debug("could not read the client's base URL", exc_info=True)
         return {}
+
+
+def client_conversation(client: Any) -> Optional[str]:
+    """The `conversation_id` a client's own tracing options set (SDK 1.14+), if any."""
+    options = getattr(client, "_open_telemetry", None)
+    value = options.get("conversation_id") if isinstance(options, dict) else None
+    return value if isinstance(value, str) and value else None

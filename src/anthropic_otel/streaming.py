@@ -118,7 +118,11 @@ class StreamRecorder:
         return message
 
     def _span_attributes(self, *, completed: bool) -> Attributes:
-        attributes = response_attributes(self.record.operation, self.final_message())
+        message = self.final_message()
+        attributes = response_attributes(self.record.operation, message)
+        cost = self.record.telemetry.cost(message)
+        if cost is not None:
+            attributes["anthropic.cost.usd"] = cost.total
         attributes["anthropic.stream.completed"] = completed
         return attributes
 

@@ -1,0 +1,56 @@
+"""What the end of a call tells: its final HTTP response, its parsed body, and the attributes they give.
+
+Shared by both span paths (ours and the SDK's, enriched) and by streams, so that the same call
+carries the same attributes whichever span records it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Optional
+
+from anthropic_otel.attributes import Attributes, error_type, header_attributes, response_attributes
+
+if TYPE_CHECKING:
+    from anthropic_otel.calls import CallRecord
+
+__all__ = ["final_response", "outcome_attributes", "response_body"]
+
+
+def outcome_attributes(
+    record: CallRecord, response: Any, body: Any, error: Optional[BaseException], error_kind: Optional[str]
+) -> Attributes:
+    """What the end of the call adds to its span: response body, headers, status, retries."""
+    attributes: Attributes = {}
+    if response is not None:
+        attributes["http.response.status_code"] = response.status_code
+        attributes.update(header_attributes(response.headers.items()))
+    if record.retries:
+        attributes["http.request.resend_count"] = record.retries
+    if body is not None:
+        attributes.update(response_attributes(record.operation, body))
+    if error is not None:
+        attributes["error.type"] = error_type(error)
+    elif error_kind is not None:
+        attributes["error.type"] = error_kind
+    return attributes
+
+
+def response_body(result: Any) -> Any:
+    """The parsed body of a result: the model itself, or a raw response's JSON once it was read."""
+    raw = getattr(result, "http_response", None)
+    if raw is None:
+        return result
+    try:
+        return json.loads(raw.content) if raw.is_closed else None
+    except Exception:
+        return None
+
+
+def final_response(record: CallRecord, result: Any, error: Optional[BaseException]) -> Any:
+    """The HTTP response of the call's final attempt, wherever this SDK version keeps it."""
+    if record.response is not None:
+        return record.response
+    if error is not None:
+        return getattr(error, "response", None)
+    return getattr(result, "http_response", None) or getattr(result, "response", None)

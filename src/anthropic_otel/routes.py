@@ -1,0 +1,140 @@
+"""Routes and conversations: which part of the application a call belongs to.
+
+`route("ticket-triage")` tags every call made inside it (spans, metric points and log records)
+with `anthropic.route`, so spend and latency can be charted per feature. It is a context
+manager and a decorator, for sync and async code; it lives in a contextvar, so concurrent tasks
+and threads keep their own. The OpenTelemetry baggage entry `anthropic.route` works as well, for
+routes set by an upstream service.
+
+Route names come from application code, so their number is capped (`ANTHROPIC_OTEL_MAX_ROUTES`,
+default 100) to keep metric cardinality bounded: later names are recorded as `other`, and a
+warning says so once.
+
+`conversation("conv-123")` sets `gen_ai.conversation.id` on spans only: ids are unbounded and
+never go on metrics.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import threading
+from contextvars import ContextVar, Token
+from types import TracebackType
+from typing import Any, Callable, Optional, TypeVar
+
+from opentelemetry import baggage
+
+__all__ = ["OTHER", "RouteLimiter", "conversation", "current_conversation", "current_route", "route"]
+
+log = logging.getLogger(__name__)
+
+OTHER = "other"
+BAGGAGE_KEY = "anthropic.route"
+_route: ContextVar[Optional[str]] = ContextVar("anthropic_otel_route", default=None)
+_conversation: ContextVar[Optional[str]] = ContextVar("anthropic_otel_conversation", default=None)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Scope:
+    """Sets a contextvar for a `with` block or for each call of a decorated function."""
+
+    _var: ContextVar[Optional[str]]
+
+    def __init__(self, value: str) -> None:
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"{type(self).__name__}() needs a non-empty string, got {value!r}")
+        self.value = value
+        self._tokens: list[Token[Optional[str]]] = []
+
+    def __enter__(self) -> _Scope:
+        self._tokens.append(self._var.set(self.value))
+        return self
+
+    def __exit__(
+        self, kind: Optional[type[BaseException]], error: Optional[BaseException], traceback: Optional[TracebackType]
+    ) -> None:
+        self._var.reset(self._tokens.pop())
+
+    async def __aenter__(self) -> _Scope:
+        return self.__enter__()
+
+    async def __aexit__(
+        self, kind: Optional[type[BaseException]], error: Optional[BaseException], traceback: Optional[TracebackType]
+    ) -> None:
+        self.__exit__(kind, error, traceback)
+
+    def __call__(self, function: F) -> F:
+        """Use as a decorator: each call runs in a fresh scope (safe for concurrent calls)."""
+        scope_type, value = type(self), self.value
+        if inspect.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                with scope_type(value):
+                    return await function(*args, **kwargs)
+
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(function)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with scope_type(value):
+                return function(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
+
+class route(_Scope):  # lower case: used like a function, `with route("x"):` and `@route("x")`
+    """Tag calls inside with `anthropic.route` (spans, metrics, log records)."""
+
+    _var = _route
+
+
+class conversation(_Scope):
+    """Tag calls inside with `gen_ai.conversation.id` (spans and log records, never metrics)."""
+
+    _var = _conversation
+
+
+def current_conversation() -> Optional[str]:
+    return _conversation.get()
+
+
+class RouteLimiter:
+    """At most `limit` distinct route names per process; the rest become `other`."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._seen: set[str] = set()
+        self._warned = False
+        self._lock = threading.Lock()
+
+    def admit(self, name: str) -> str:
+        """`name` if it is one of the first `limit` names seen, else `other` (warned about once)."""
+        if name in self._seen:
+            return name
+        with self._lock:
+            if name in self._seen or len(self._seen) < self.limit:
+                self._seen.add(name)
+                return name
+            if not self._warned:
+                self._warned = True
+                log.warning(
+                    "anthropic-otel: more than %d distinct routes; route %r and later new ones are recorded as %r. "
+                    "Raise ANTHROPIC_OTEL_MAX_ROUTES if these routes are real, or use fewer, coarser route names.",
+                    self.limit,
+                    name,
+                    OTHER,
+                )
+        return OTHER
+
+
+def current_route(limiter: RouteLimiter) -> Optional[str]:
+    """The route of the running code: `route()` first, else the baggage entry; capped by `limiter`."""
+    name = _route.get()
+    if name is None:
+        from_baggage = baggage.get_baggage(BAGGAGE_KEY)
+        name = from_baggage if isinstance(from_baggage, str) and from_baggage else None
+    return None if name is None else limiter.admit(name)

@@ -1,0 +1,65 @@
+"""What `instrument()` sets up, in one object that every call reports to.
+
+The tracer, the metric instruments, the call-record log, the route limiter and the settings are
+made once per `instrument()`; the hooks patched into the SDK read them from here. Calls that start
+after `uninstrument()` find none and pass through untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+from opentelemetry._logs import Logger
+from opentelemetry.trace import Tracer
+
+from anthropic_otel.attributes import field
+from anthropic_otel.config import Settings
+from anthropic_otel.metrics import Instruments
+from anthropic_otel.pricing import Cost, PriceTable, UnpricedModels, cost_of
+from anthropic_otel.records import CallLog
+from anthropic_otel.routes import RouteLimiter
+
+__all__ = ["Telemetry"]
+
+log = logging.getLogger(__name__)
+
+
+class Telemetry:
+    """The tracer, instruments and record log calls report to, with the settings they were made under."""
+
+    __slots__ = ("call_log", "instruments", "prices", "routes", "settings", "tracer", "unpriced")
+
+    def __init__(
+        self,
+        tracer: Tracer,
+        instruments: Instruments,
+        logger: Logger,
+        settings: Optional[Settings] = None,
+        prices: Optional[PriceTable] = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.tracer = tracer
+        self.instruments = instruments
+        self.call_log = CallLog(logger, self.settings.log_calls)
+        self.routes = RouteLimiter(self.settings.max_routes)
+        self.prices = prices or PriceTable.load_default()
+        self.unpriced = UnpricedModels()
+
+    def cost(self, body: object) -> Optional[Cost]:
+        """What a response (message, or a stream's message so far) cost; None if it has no usage or price.
+
+        An unknown model is warned about once per process, naming the fix.
+        """
+        usage = field(body, "usage")
+        model = field(body, "model")
+        if usage is None or not isinstance(model, str):
+            return None
+        cost = cost_of(usage, model, self.prices)
+        if cost is None and self.unpriced.first_time(model):
+            log.warning(
+                "anthropic-otel: no price for model %r, so its calls record no cost. Add it to a price file "
+                "named by ANTHROPIC_OTEL_PRICES (or instrument(prices=...)); see the README's Cost section.",
+                model,
+            )
+        return cost
