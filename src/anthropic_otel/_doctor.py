@@ -1,0 +1,273 @@
+"""`anthropic-otel doctor`: what a user needs to know when no Claude telemetry shows up.
+
+Each check is one line with a level (`ok`, `info`, `warn`, `FAIL`) and, where something can be
+done, the fix on the line below. It reads only this process: the installed SDK and whether it
+traces by itself, our entry point and whether the instrumentation is active, the global
+providers and their exporters, the OTLP endpoint (probed with a 1-second timeout), the switches
+that disable us, and whether message content is captured. Run it the way the app runs
+(`opentelemetry-instrument anthropic-otel doctor` for zero-code set-ups) to see the app's view.
+It needs only the OpenTelemetry API: no SDK, exporter or anthropic import is required.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Optional
+from urllib.parse import urlsplit
+
+from opentelemetry import metrics, trace
+from opentelemetry._logs import get_logger_provider
+from rich.console import Console
+from rich.markup import escape
+
+from anthropic_otel import AnthropicInstrumentor, __version__
+from anthropic_otel.sdk import sdk_has_tracing
+
+__all__ = ["ENTRY_POINT", "Check", "checks", "probe", "run"]
+
+ENTRY_POINT = "anthropic_otel"
+ENTRY_POINT_GROUP = "opentelemetry_instrumentor"
+CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+TIMEOUT_S = 1.0
+_STYLES = {
+    "ok": "[green]ok  [/green]",
+    "info": "[blue]info[/blue]",
+    "warn": "[yellow]warn[/yellow]",
+    "fail": "[red]FAIL[/red]",
+}
+_SIGNALS = ("TRACES", "METRICS", "LOGS")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One finding: `level` is `ok`, `info`, `warn` or `fail`; `hint` says what to do about it."""
+
+    level: str
+    topic: str
+    message: str
+    hint: str = ""
+
+
+def _on(value: Optional[str]) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def sdk_checks() -> list[Check]:
+    try:
+        version = importlib.metadata.version("anthropic")
+    except importlib.metadata.PackageNotFoundError:
+        return [Check("fail", "anthropic SDK", "not installed: nothing to instrument", "pip install anthropic")]
+    found = [Check("ok", "anthropic SDK", f"anthropic {version} is installed")]
+    if not sdk_has_tracing():
+        message = "this SDK makes no spans by itself (< 1.14): anthropic-otel makes them"
+    elif os.environ.get("ANTHROPIC_OPEN_TELEMETRY", "").lower() == "false":
+        message = "the SDK's own tracing is off (ANTHROPIC_OPEN_TELEMETRY=false): anthropic-otel makes the spans"
+    elif _is_real(trace.get_tracer_provider()):
+        message = (
+            "on: the SDK (1.14+) makes each call's span with the global tracer provider; anthropic-otel enriches it"
+        )
+    else:
+        message = (
+            "this SDK can trace by itself (1.14+), but with no global tracer provider it does not; "
+            "anthropic-otel makes the spans with the provider given to instrument()"
+        )
+    found.append(Check("info", "SDK tracing", message))
+    return found
+
+
+def _is_real(provider: object) -> bool:
+    """False for OpenTelemetry's stand-ins (proxy, no-op), used while no provider is configured."""
+    return not type(provider).__name__.lstrip("_").startswith(("Proxy", "NoOp", "Default"))
+
+
+def _entry_point_names() -> list[str]:
+    points: Any = importlib.metadata.entry_points()
+    selected = (
+        points.select(group=ENTRY_POINT_GROUP) if hasattr(points, "select") else points.get(ENTRY_POINT_GROUP, ())
+    )
+    return [point.name for point in selected]
+
+
+def instrumentor_checks() -> Iterator[Check]:
+    if ENTRY_POINT in _entry_point_names():
+        message = f"'{ENTRY_POINT}' is registered (anthropic-otel {__version__}): opentelemetry-instrument finds it"
+        yield Check("ok", "entry point", message)
+    else:
+        hint = "reinstall the package: pip install --force-reinstall anthropic-otel"
+        yield Check("fail", "entry point", f"'{ENTRY_POINT}' is not registered in group {ENTRY_POINT_GROUP}", hint)
+    if AnthropicInstrumentor().is_instrumented_by_opentelemetry:
+        yield Check("ok", "instrumentation", "active in this process")
+    else:
+        hint = (
+            "run the app with `opentelemetry-instrument python app.py`, or call AnthropicInstrumentor().instrument() "
+            "at start-up; `opentelemetry-instrument anthropic-otel doctor` checks a zero-code set-up"
+        )
+        yield Check("warn", "instrumentation", "not active in this process", hint)
+    variable = "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS"
+    disabled = [name.strip() for name in os.environ.get(variable, "").split(",")]
+    if ENTRY_POINT in disabled:
+        message = f"{variable} names '{ENTRY_POINT}': zero-code skips us"
+        yield Check("fail", "disabled", message, f"remove '{ENTRY_POINT}' from it")
+    elif "anthropic" in disabled:
+        message = f"{variable} names 'anthropic', another package's entry point; ours is '{ENTRY_POINT}'"
+        yield Check("info", "disabled", message)
+    if _on(os.environ.get("OTEL_SDK_DISABLED")):
+        message = "OTEL_SDK_DISABLED=true: the OpenTelemetry SDK records nothing"
+        yield Check("fail", "disabled", message, "unset OTEL_SDK_DISABLED")
+
+
+def _walk(obj: Any, *paths: str) -> Any:
+    """The first attribute path (`a.b`) that `obj` has, or None: SDK internals differ by version."""
+    for path in paths:
+        value = obj
+        for part in path.split("."):
+            value = getattr(value, part, None)
+        if value is not None:
+            return value
+    return None
+
+
+def _pipeline(provider: Any) -> list[str]:
+    """`Processor(Exporter)` / `Reader(Exporter)` names behind an SDK provider, best effort."""
+    stages = _walk(
+        provider,
+        "_active_span_processor._span_processors",
+        "_metric_readers",
+        "_sdk_config.metric_readers",
+        "_multi_log_record_processor._log_record_processors",
+    )
+    names = []
+    for stage in stages or ():
+        exporter = _walk(stage, "span_exporter", "_exporter", "_batch_processor._exporter", "_log_exporter")
+        names.append(type(stage).__name__ + (f"({type(exporter).__name__})" if exporter is not None else ""))
+    return names
+
+
+def provider_checks() -> list[Check]:
+    found = []
+    providers = (
+        ("tracer provider", trace.get_tracer_provider(), "spans"),
+        ("meter provider", metrics.get_meter_provider(), "metrics"),
+        ("logger provider", get_logger_provider(), "call records (logs)"),
+    )
+    for topic, provider, what in providers:
+        name = type(provider).__name__
+        if not _is_real(provider):
+            kind = topic.split()[0]
+            hint = f"set one globally (opentelemetry-instrument does), or pass it to instrument({kind}_provider=...)"
+            found.append(Check("warn", topic, f"none configured: {what} go nowhere unless given to instrument()", hint))
+            continue
+        pipeline = _pipeline(provider)
+        exporters = ", ".join(pipeline) if pipeline else "no processors or readers: nothing is exported"
+        level = "ok" if pipeline else "warn"
+        found.append(Check(level, topic, f"{name} ({type(provider).__module__.split('._')[0]}) → {exporters}"))
+    for signal in _SIGNALS:
+        value = os.environ.get(f"OTEL_{signal}_EXPORTER")
+        if value:
+            found.append(Check("info", "exporter env", f"OTEL_{signal}_EXPORTER={value}"))
+    return found
+
+
+def probe(endpoint: str, protocol: str, timeout: float = TIMEOUT_S) -> tuple[bool, str]:
+    """Whether an OTLP endpoint answers: a TCP connect, then for OTLP/HTTP an empty POST to /v1/traces."""
+    url = urlsplit(endpoint if "://" in endpoint else f"http://{endpoint}")
+    host = url.hostname or "localhost"
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as error:
+        return False, f"nothing accepts connections at {host}:{port} ({error.strerror or error})"
+    if protocol == "grpc":
+        return True, f"{host}:{port} accepts connections"
+    target = endpoint.rstrip("/") + "/v1/traces" if "/v1/" not in url.path else endpoint
+    request = urllib.request.Request(
+        target, data=b"", method="POST", headers={"content-type": "application/x-protobuf"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return True, f"POST {target} answered {response.status}"
+    except urllib.error.HTTPError as error:
+        return error.code != 404, f"POST {target} answered {error.code}" + (
+            " (is this an OTLP/HTTP receiver?)" if error.code == 404 else ""
+        )
+    except (OSError, ValueError) as error:
+        return False, f"POST {target} got no answer within {timeout:g}s ({getattr(error, 'reason', error)})"
+
+
+def otlp_checks() -> list[Check]:
+    configured = os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+    distro = importlib.util.find_spec("opentelemetry.distro") is not None
+    protocol = configured or ("grpc" if distro else "http/protobuf")
+    found = []
+    module = "grpc" if protocol == "grpc" else "http"
+    exporters = [os.environ.get(f"OTEL_{signal}_EXPORTER", "otlp") for signal in _SIGNALS]  # the distro's default
+    uses_otlp = any("otlp" in exporter for exporter in exporters)
+    if uses_otlp and importlib.util.find_spec(f"opentelemetry.exporter.otlp.proto.{module}") is None:
+        package = f"opentelemetry-exporter-otlp-proto-{module}"
+        source = (
+            "OTEL_EXPORTER_OTLP_PROTOCOL" if configured else "opentelemetry-distro's default" if distro else "default"
+        )
+        hint = f"pip install {package}, or set OTEL_EXPORTER_OTLP_PROTOCOL to the one installed"
+        found.append(
+            Check("warn", "OTLP exporter", f"protocol {protocol} ({source}) but {package} is not installed", hint)
+        )
+    endpoints = {"": os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")}
+    endpoints.update({f"_{s}": os.environ.get(f"OTEL_EXPORTER_OTLP_{s}_ENDPOINT") for s in _SIGNALS})
+    if uses_otlp and not any(endpoints.values()):
+        default = "localhost:4317" if protocol == "grpc" else "http://localhost:4318"
+        message = f"OTEL_EXPORTER_OTLP_ENDPOINT is not set: OTLP exporters send to {default} ({protocol})"
+        found.append(Check("info", "OTLP endpoint", message))
+    for signal, endpoint in endpoints.items():
+        if not endpoint:
+            continue
+        variable = f"OTEL_EXPORTER_OTLP{signal}_ENDPOINT"
+        answers, detail = probe(endpoint, protocol)
+        if answers:
+            found.append(Check("ok", "OTLP endpoint", f"{endpoint} ({variable}, {protocol}) answers: {detail}"))
+        else:
+            hint = "start the collector (e.g. docker compose -f docker-compose.otel.yml up) or fix the URL"
+            found.append(Check("fail", "OTLP endpoint", f"{endpoint} ({variable}) does not answer: {detail}", hint))
+    return found
+
+
+def content_checks() -> Iterator[Check]:
+    value = os.environ.get(CONTENT_ENV)
+    if _on(value):
+        message = f"on ({CONTENT_ENV}={value}): prompts and replies go into telemetry and may hold personal data"
+        yield Check("info", "content capture", message, f"unset {CONTENT_ENV} unless your backend may store them")
+    else:
+        setting = f"={value}" if value else " not set"
+        yield Check("ok", "content capture", f"off ({CONTENT_ENV}{setting}): no prompt or reply text is recorded")
+    if os.environ.get("ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE", "").lower() == "content":
+        message = "ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE=content: the SDK's own spans carry message content"
+        yield Check("info", "content capture", message)
+
+
+def checks() -> list[Check]:
+    """Every check, in the order they are printed."""
+    return [*sdk_checks(), *instrumentor_checks(), *provider_checks(), *otlp_checks(), *content_checks()]
+
+
+def render(console: Console, found: Iterable[Check]) -> None:
+    for check in found:
+        console.print(f"{_STYLES[check.level]} {check.topic:<16} {escape(check.message)}", soft_wrap=True)
+        if check.hint:
+            console.print(f"     {'':<16} → {escape(check.hint)}", soft_wrap=True, style="dim")
+
+
+def run(console: Console, strict: bool = False) -> int:
+    """Print every check; the exit code is 0, or with `strict` 1 when any warns or fails."""
+    found = checks()
+    console.print("[bold]anthropic-otel doctor[/bold]: what this process would record, and where it would go")
+    render(console, found)
+    counts = {level: sum(check.level == level for check in found) for level in ("ok", "info", "warn", "fail")}
+    console.print(f"{counts['ok']} ok, {counts['info']} info, {counts['warn']} warnings, {counts['fail']} problems")
+    return 1 if strict and (counts["warn"] or counts["fail"]) else 0

@@ -1,0 +1,254 @@
+"""The `anthropic-otel` command: the demo's report matches its spans, and `doctor` reads each set-up right."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import anthropic
+import pytest
+
+from anthropic_otel import _demo, cli
+from tests.conftest import SDK_TRACES, OTLPReceiver
+
+ROUTES = ["triage", "triage", "triage", "reply-draft", "order-lookup", "order-lookup", "triage", "reply-draft"]
+ROUTES += ["reply-draft", "backlog", "backlog", "backlog", "backlog"]
+NONE = cli.NONE
+OPERATIONS = ["messages.create"] * 8 + ["messages.count_tokens", "messages.batches.create"]
+OPERATIONS += ["messages.batches.retrieve", "messages.batches.retrieve", "messages.batches.results"]
+
+
+@pytest.fixture
+def demo_runs(monkeypatch: pytest.MonkeyPatch) -> list[_demo.DemoRun]:
+    """What each `run_demo` in the test returned, to compare the printed report with the spans."""
+    runs: list[_demo.DemoRun] = []
+    original = _demo.run_demo
+
+    def recording(**kwargs: Any) -> _demo.DemoRun:
+        runs.append(original(**kwargs))
+        return runs[-1]
+
+    monkeypatch.setattr(_demo, "run_demo", recording)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    return runs
+
+
+def table_rows(output: str) -> dict[str, list[str]]:
+    """The cells of each row of the calls table, by request id."""
+    rows = {}
+    for line in output.splitlines():
+        cells = [cell.strip() for cell in line.split("│")[1:-1]]
+        if len(cells) == 11 and cells[1].startswith("req_"):
+            rows[cells[1]] = cells
+    return rows
+
+
+def number(value: Any) -> str:
+    return NONE if value is None else f"{value:,}"
+
+
+def test_demo_prints_one_row_per_span_with_its_request_id_and_tokens(
+    demo_runs: list[_demo.DemoRun], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["demo"]) == 0
+    output = capsys.readouterr().out
+    (run,) = demo_runs
+    spans = run.spans
+    assert [span.name.removeprefix("anthropic.") for span in spans] == OPERATIONS
+    assert [span.attributes["anthropic.route"] for span in spans] == ROUTES
+    rows = table_rows(output)
+    assert list(rows) == [span.attributes["anthropic.request.id"] for span in spans]
+    for span in spans:
+        attributes = span.attributes
+        operation, _, model, tokens_in, tokens_out, cache_read, _, ttft, cost, route, _ = rows[
+            attributes["anthropic.request.id"]
+        ]
+        assert operation == span.name.removeprefix("anthropic.")
+        assert model == attributes.get("gen_ai.request.model", NONE)
+        assert tokens_in == number(attributes.get("gen_ai.usage.input_tokens"))
+        assert tokens_out == number(attributes.get("gen_ai.usage.output_tokens"))
+        assert cache_read == number(attributes.get("gen_ai.usage.cache_read.input_tokens"))
+        assert route == attributes["anthropic.route"]
+        expected_cost = attributes.get("anthropic.cost.usd")
+        assert cost == (NONE if expected_cost is None else f"{expected_cost:.6f}")
+        assert (ttft == NONE) == ("gen_ai.response.time_to_first_chunk" not in attributes)
+    by_id = {span.attributes["anthropic.request.id"]: span.attributes for span in spans}
+    # The story the demo tells: a cache write then a hit, a stream, a tool loop, a retry, a 400.
+    write, hit = (by_id[request_id] for request_id in list(rows)[1:3])
+    assert write["gen_ai.usage.cache_creation.input_tokens"] == hit["gen_ai.usage.cache_read.input_tokens"] > 1024
+    assert rows[spans[3].attributes["anthropic.request.id"]][7] != NONE  # the streamed answer's TTFT
+    assert [span.attributes.get("anthropic.message.stop_reason") for span in spans[4:6]] == ["tool_use", "end_turn"]
+    assert rows[spans[6].attributes["anthropic.request.id"]][10] == "end_turn (1 retry)"
+    assert rows[spans[7].attributes["anthropic.request.id"]][10] == "error invalid_request_error"
+    assert "9/9" in output
+    total_in = sum(span.attributes.get("gen_ai.usage.input_tokens", 0) for span in spans)
+    assert f"13 calls, 1 failed, 1 retried; tokens: {total_in:,} in" in output
+    (token_row,) = [line for line in output.splitlines() if "token.type=input" in line]
+    assert [cell.strip() for cell in token_row.split("│")[1:-1]][1:4] == ["token.type=input", "7", f"{total_in:,}"]
+
+
+def test_demo_exports_the_same_spans_over_otlp(
+    demo_runs: list[_demo.DemoRun], otlp_receiver: OTLPReceiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["demo", "--otlp", otlp_receiver.endpoint]) == 0
+    (run,) = demo_runs
+    exported = {
+        item.value.string_value
+        for _, span in otlp_receiver.spans
+        for item in span.attributes
+        if item.key == "anthropic.request.id"
+    }
+    assert exported == {span.attributes["anthropic.request.id"] for span in run.spans}
+    assert {"gen_ai.client.token.usage", "anthropic.client.retries"} <= otlp_receiver.metric_names
+    assert f"Also exported to {otlp_receiver.endpoint}" in capsys.readouterr().out
+
+
+def test_demo_with_an_otlp_endpoint_that_does_not_answer_shows_it_and_does_not_export(
+    demo_runs: list[_demo.DemoRun], capsys: pytest.CaptureFixture[str]
+) -> None:
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    assert cli.main(["demo", "--otlp", endpoint]) == 0
+    output = capsys.readouterr().out
+    assert f"OTLP endpoint {endpoint} does not answer (nothing accepts connections at" in output
+    assert "Also exported" not in output
+    (run,) = demo_runs
+    assert run.otlp_endpoint is None
+    assert len(table_rows(output)) == len(run.spans) == 13
+
+
+def test_demo_without_the_otlp_exporter_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], otlp_receiver: OTLPReceiver
+) -> None:
+    monkeypatch.setitem(sys.modules, "opentelemetry.exporter.otlp.proto.http.trace_exporter", None)
+    assert cli.main(["demo", "--otlp", otlp_receiver.endpoint]) == 2
+    assert "pip install opentelemetry-exporter-otlp-proto-http" in capsys.readouterr().out
+
+
+def test_live_demo_refuses_without_a_key(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    assert cli.main(["demo", "--live"]) == 2
+    assert "--live calls the real Claude API and needs ANTHROPIC_API_KEY" in capsys.readouterr().out
+
+
+# -- doctor ------------------------------------------------------------------------------------
+
+
+def doctor(*args: str, command: tuple[str, ...] = (), **env: str) -> subprocess.CompletedProcess[str]:
+    """`anthropic-otel doctor` in a fresh process with no OTEL_* / ANTHROPIC_* settings but `env`."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "ANTHROPIC_")) and k != "COLUMNS"}
+    return subprocess.run(
+        [*command, sys.executable, "-m", "anthropic_otel.cli", "doctor", *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [re.sub(r" +", " ", line.strip()) for line in result.stdout.splitlines()]
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_doctor_with_nothing_configured() -> None:
+    result = doctor()
+    assert result.returncode == 0, result.stderr
+    found = lines(result)
+    assert f"ok anthropic SDK anthropic {anthropic.__version__} is installed" in found
+    sdk = (
+        "info SDK tracing this SDK can trace by itself (1.14+), but with no global tracer provider it does not; "
+        "anthropic-otel makes the spans with the provider given to instrument()"
+        if SDK_TRACES
+        else "info SDK tracing this SDK makes no spans by itself (< 1.14): anthropic-otel makes them"
+    )
+    assert sdk in found
+    assert any(line.startswith("ok entry point 'anthropic_otel' is registered") for line in found)
+    assert "warn instrumentation not active in this process" in found
+    assert "warn tracer provider none configured: spans go nowhere unless given to instrument()" in found
+    assert "warn meter provider none configured: metrics go nowhere unless given to instrument()" in found
+    assert "warn logger provider none configured: call records (logs) go nowhere unless given to instrument()" in found
+    assert (
+        "ok content capture off (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT not set): "
+        "no prompt or reply text is recorded" in found
+    )
+    assert not any(line.startswith("FAIL") for line in found)
+    assert doctor("--strict").returncode == 1
+
+
+def test_doctor_with_sdk_tracing_and_a_real_global_tracer_provider() -> None:
+    instrument = str(Path(sys.executable).with_name("opentelemetry-instrument"))
+    exporters = ("--traces_exporter", "console", "--metrics_exporter", "none", "--logs_exporter", "none")
+    result = doctor(command=(instrument, *exporters))
+    assert result.returncode == 0, result.stderr
+    found = lines(result)
+    sdk = (
+        "info SDK tracing on: the SDK (1.14+) makes each call's span with the global tracer provider; "
+        "anthropic-otel enriches it"
+        if SDK_TRACES
+        else "info SDK tracing this SDK makes no spans by itself (< 1.14): anthropic-otel makes them"
+    )
+    assert sdk in found
+    assert "ok instrumentation active in this process" in found
+    assert (
+        "ok tracer provider TracerProvider (opentelemetry.sdk.trace) → BatchSpanProcessor(ConsoleSpanExporter)" in found
+    )
+    assert (
+        "warn meter provider MeterProvider (opentelemetry.sdk.metrics) → no processors or readers: nothing is exported"
+        in found
+    )
+    assert "info exporter env OTEL_TRACES_EXPORTER=console" in found
+    # The same, with the SDK's own tracing switched off by its environment variable.
+    if SDK_TRACES:
+        off = doctor(command=(instrument, *exporters), ANTHROPIC_OPEN_TELEMETRY="false")
+        message = "the SDK's own tracing is off (ANTHROPIC_OPEN_TELEMETRY=false): anthropic-otel makes the spans"
+        assert f"info SDK tracing {message}" in lines(off)
+
+
+def test_doctor_says_a_closed_otlp_endpoint_does_not_answer() -> None:
+    port = closed_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    result = doctor(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf")
+    assert result.returncode == 0, result.stderr
+    (line,) = [line for line in lines(result) if "OTLP endpoint" in line]
+    assert line.startswith(
+        f"FAIL OTLP endpoint {endpoint} (OTEL_EXPORTER_OTLP_ENDPOINT) does not answer: "
+        f"nothing accepts connections at 127.0.0.1:{port}"
+    )
+    assert "start the collector" in result.stdout
+    assert doctor("--strict", OTEL_EXPORTER_OTLP_ENDPOINT=endpoint).returncode == 1
+
+
+def test_doctor_says_a_listening_otlp_endpoint_answers(otlp_receiver: OTLPReceiver) -> None:
+    endpoint = otlp_receiver.endpoint
+    result = doctor(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf")
+    (line,) = [line for line in lines(result) if "OTLP endpoint" in line]
+    assert line == (
+        f"ok OTLP endpoint {endpoint} (OTEL_EXPORTER_OTLP_ENDPOINT, http/protobuf) answers: "
+        f"POST {endpoint}/v1/traces answered 200"
+    )
+
+
+def test_doctor_reports_disabled_instrumentation_and_content_capture() -> None:
+    result = doctor(
+        OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="requests, anthropic_otel",
+        OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="true",
+    )
+    found = lines(result)
+    assert "FAIL disabled OTEL_PYTHON_DISABLED_INSTRUMENTATIONS names 'anthropic_otel': zero-code skips us" in found
+    assert (
+        "info content capture on (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true): "
+        "prompts and replies go into telemetry and may hold personal data" in found
+    )
+    assert result.returncode == 0
