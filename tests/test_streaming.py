@@ -91,6 +91,53 @@ def test_stream_helper_get_final_message(
     assert span.attributes["gen_ai.response.id"] == message.id
 
 
+def test_beta_stream_helper_until_done(
+    api: FakeClaudeAPI, make_client: ClientFactory, span_exporter: InMemorySpanExporter
+) -> None:
+    api.queue(MessageReply(text=TEXT, usage=USAGE))
+    with make_client().beta.messages.stream(**create_kwargs()) as stream:
+        stream.until_done()
+    assert_complete(the_span(span_exporter))
+
+
+def test_with_streaming_response_stream_ends_when_read(
+    api: FakeClaudeAPI,
+    make_client: ClientFactory,
+    span_exporter: InMemorySpanExporter,
+    metric_reader: InMemoryMetricReader,
+) -> None:
+    api.queue(MessageReply(text=TEXT, usage=USAGE))
+    with make_client().messages.with_streaming_response.create(stream=True, **create_kwargs()) as response:
+        assert span_exporter.get_finished_spans() == ()
+        events = [event.type for event in response.parse()]
+    assert events[-1] == "message_stop"
+    span = the_span(span_exporter)
+    assert_complete(span)
+    assert span.attributes["anthropic.request.id"] == response.headers["request-id"]
+    assert tokens(metric_reader) == {"input": 30, "output": 9}
+
+
+def test_snapshot_read_mid_stream_then_closed_ends_once_incomplete(
+    api: FakeClaudeAPI,
+    make_client: ClientFactory,
+    span_exporter: InMemorySpanExporter,
+    metric_reader: InMemoryMetricReader,
+) -> None:
+    api.queue(MessageReply(text=TEXT, usage=USAGE))
+    with make_client().messages.stream(**create_kwargs()) as stream:
+        for event in stream:
+            if event.type == "content_block_delta":
+                assert stream.current_message_snapshot.usage.input_tokens == 25
+                break
+    span = the_span(span_exporter)
+    assert span.status.status_code is StatusCode.UNSET
+    assert span.attributes["anthropic.stream.completed"] is False
+    assert span.attributes["gen_ai.response.time_to_first_chunk"] > 0
+    assert tokens(metric_reader) == {"input": 30}
+    (ttft,) = metric_points(metric_reader, "gen_ai.client.operation.time_to_first_chunk")
+    assert ttft.count == 1
+
+
 def test_tool_use_stream_is_not_parsed_mid_stream(
     api: FakeClaudeAPI, make_client: ClientFactory, span_exporter: InMemorySpanExporter
 ) -> None:
