@@ -32,6 +32,7 @@ from anthropic_otel.attributes import (
     request_attributes,
     url_attributes,
 )
+from anthropic_otel.batch_results import wrap_batch_results
 from anthropic_otel.metrics import METRIC_KEYS, CallMetrics
 from anthropic_otel.operations import Operation, operation_for
 from anthropic_otel.outcomes import final_response, outcome_attributes, response_body
@@ -193,7 +194,11 @@ def finish_result(record: CallRecord, result: Any) -> Any:
     """
     try:
         record.response = final_response(record, result, None)
-        proxy = streaming.wrap_stream(record, result, complete) or wrap_unread_response(record, result, complete)
+        proxy = (
+            wrap_batch_results(record, result, complete)
+            or streaming.wrap_stream(record, result, complete)
+            or wrap_unread_response(record, result, complete)
+        )
         if proxy is not None:
             return proxy
     except Exception:

@@ -42,7 +42,7 @@ METRIC_KEYS = (
 # Rate-limit kinds the API reports in `anthropic-ratelimit-{kind}-{limit,remaining}` headers.
 RATELIMIT_KINDS = ("requests", "tokens", "input_tokens", "output_tokens")
 # Attributes of cost points: what spend is charted by (model, route, batch or not).
-_COST_KEYS = ("gen_ai.provider.name", "gen_ai.request.model", "anthropic.route")
+_COST_KEYS = ("gen_ai.provider.name", "gen_ai.request.model", "anthropic.route", "anthropic.batch")
 # Attributes of the headroom gauge: limits are per model and per server, nothing finer.
 _HEADROOM_KEYS = ("gen_ai.provider.name", "gen_ai.request.model", "server.address")
 
@@ -108,6 +108,11 @@ class Instruments:
             unit="{call}",
             description="Calls whose model has no price, so no cost was recorded (add it to a price file).",
         )
+        self.batch_results = meter.create_counter(
+            "anthropic.client.batch.results",
+            unit="{result}",
+            description="Message Batch results read, by type (succeeded, errored, canceled, expired).",
+        )
         self.ratelimit_headroom = meter.create_gauge(
             "anthropic.client.ratelimit.headroom",
             unit="1",
@@ -130,19 +135,25 @@ class Instruments:
         if call.usage is None:
             return
         tokens = {k: v for k, v in attributes.items() if k != "error.type"}
-        self._record_cost(call.cost, tokens, context)
-        for token_type, count in token_counts(call.usage).items():
-            self.token_usage.record(count, {**tokens, "gen_ai.token.type": token_type}, context=context)
-        for operation, count in cache_counts(call.usage).items():
+        self.record_tokens(call.usage, tokens, call.cost, context)
+
+    def record_tokens(
+        self, usage: object, attributes: Mapping[str, AttributeValue], cost: Optional[Cost], context: Any
+    ) -> None:
+        """Token, cache and cost metrics of one usage object (a call's, or a batch result's)."""
+        self._record_cost(cost, attributes, context)
+        for token_type, count in token_counts(usage).items():
+            self.token_usage.record(count, {**attributes, "gen_ai.token.type": token_type}, context=context)
+        for operation, count in cache_counts(usage).items():
             if count:
-                self.cache_tokens.add(count, {**tokens, "anthropic.cache.operation": operation}, context=context)
+                self.cache_tokens.add(count, {**attributes, "anthropic.cache.operation": operation}, context=context)
 
     def _record_cost(self, cost: Optional[Cost], attributes: Mapping[str, AttributeValue], context: Any) -> None:
         scope = {key: attributes[key] for key in _COST_KEYS if key in attributes}
         if cost is None:
             self.unpriced.add(1, scope, context=context)
             return
-        scope["anthropic.batch"] = cost.batch
+        scope["anthropic.batch"] = cost.batch or attributes.get("anthropic.batch") is True
         for category, usd in cost.by_category().items():
             if usd:
                 self.cost.add(usd, {**scope, "anthropic.cost.category": category}, context=context)

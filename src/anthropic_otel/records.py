@@ -70,20 +70,24 @@ class CallLog:
         self.json_logger: Optional[logging.Logger] = _json_logger() if json_lines else None
 
     def emit(self, record: Attributes, context: Optional[Context]) -> None:
-        failed = "error.type" in record
+        """The `anthropic.call` record of a finished call."""
+        self.emit_event(CALL_EVENT, record, context, failed="error.type" in record)
+
+    def emit_event(self, event: str, record: Attributes, context: Optional[Context], *, failed: bool) -> None:
+        """A record named `event`: to the OpenTelemetry logger and, if asked for, as a JSON line."""
         severity = SeverityNumber.WARN if failed else SeverityNumber.INFO
         kwargs: dict[str, Any] = {
             "context": context,
             "severity_number": severity,
             "severity_text": "WARN" if failed else "INFO",
-            "body": f"{record.get('gen_ai.operation.name', 'call')} {record.get('gen_ai.request.model', '')}".strip(),
+            "body": event,
         }
         if _HAS_EVENT_NAME:
-            self.logger.emit(LogRecord(attributes=record, event_name=CALL_EVENT, **kwargs))
+            self.logger.emit(LogRecord(attributes=record, event_name=event, **kwargs))
         else:  # pragma: no cover - older opentelemetry-api
-            self.logger.emit(LogRecord(attributes={**record, "event.name": CALL_EVENT}, **kwargs))
+            self.logger.emit(LogRecord(attributes={**record, "event.name": event}, **kwargs))
         if self.json_logger is not None:
-            line = json.dumps({"event": CALL_EVENT, **_plain(record)}, separators=(",", ":"), sort_keys=True)
+            line = json.dumps({"event": event, **_plain(record)}, separators=(",", ":"), sort_keys=True)
             self.json_logger.log(logging.WARNING if failed else logging.INFO, line)
 
 

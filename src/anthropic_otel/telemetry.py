@@ -46,7 +46,7 @@ class Telemetry:
         self.prices = prices or PriceTable.load_default()
         self.unpriced = UnpricedModels()
 
-    def cost(self, body: object) -> Optional[Cost]:
+    def cost(self, body: object, *, batch: bool = False) -> Optional[Cost]:
         """What a response (message, or a stream's message so far) cost; None if it has no usage or price.
 
         An unknown model is warned about once per process, naming the fix.
@@ -55,7 +55,7 @@ class Telemetry:
         model = field(body, "model")
         if usage is None or not isinstance(model, str):
             return None
-        cost = cost_of(usage, model, self.prices)
+        cost = cost_of(usage, model, self.prices, batch=batch)
         if cost is None and self.unpriced.first_time(model):
             log.warning(
                 "anthropic-otel: no price for model %r, so its calls record no cost. Add it to a price file "

@@ -79,7 +79,8 @@ SONNET = "claude-sonnet-5-5"
 HAIKU = "claude-haiku-5-5"
 ROUTE = "e2e-summarize"
 API_KEY = "sk-ant-api03-stack-e2e-0123456789"
-CALLS_PER_ROUND = 9
+MESSAGE_CALLS_PER_ROUND = 9  # each with a request id the test looks up in Jaeger
+CALLS_PER_ROUND = MESSAGE_CALLS_PER_ROUND + 3  # and a batch: create, then results (retrieve + results)
 
 # The Prometheus names of the instrumentation's metrics, as the collector's prometheus exporter
 # writes them (OpenTelemetry name -> Prometheus name(s)).
@@ -104,6 +105,7 @@ EXPECTED_NAMES = {
     "anthropic.client.cost": ["anthropic_client_cost_USD_total"],
     "anthropic.client.cache.savings": ["anthropic_client_cache_savings_USD_total"],
     "anthropic.client.ratelimit.headroom": ["anthropic_client_ratelimit_headroom_ratio"],
+    "anthropic.client.batch.results": ["anthropic_client_batch_results_total"],
 }
 
 # Metrics that the dashboards already chart but that the instrumentation does not define yet (their
@@ -114,8 +116,6 @@ EXPECTED_NAMES = {
 # the pending name replaced by the stand-in (an emitted counter with the same job label), must
 # return data, so that a broken selector or function fails now, not when the metric lands.
 PENDING_METRICS = {
-    # issue 4: counter anthropic.client.batch.results by result type (succeeded/errored/canceled/expired)
-    "anthropic.client.batch.results": ("anthropic_client_batch_results_total", "anthropic_client_retries_total"),
     # issue 6: counter anthropic.client.diagnostics by diagnostic code
     "anthropic.client.diagnostics": ("anthropic_client_diagnostics_total", "anthropic_client_retries_total"),
 }
@@ -124,7 +124,6 @@ PENDING_METRICS = {
 # Every other panel query without data fails the test, and so does an entry here that names no
 # panel, or a panel whose queries do not use the metric it waits for.
 PANELS_WAITING_FOR_METRICS = {
-    "Batch results by type": "anthropic.client.batch.results",  # anthropic_client_batch_results_total
     "Instrumentation diagnostics by code": "anthropic.client.diagnostics",  # anthropic_client_diagnostics_total
 }
 
@@ -247,6 +246,25 @@ def _one_round(api: FakeClaudeAPI, request_ids: dict[str, str]) -> str:
     failed = rate_limited.value.request_id or ""
     if failed:
         request_ids[failed] = ""
+    # a batch of 3, one of them errored (anthropic.client.batch.results by type)
+    requests: Any = [
+        {
+            "custom_id": f"ticket-{n}",
+            "params": {
+                "model": HAIKU,
+                "max_tokens": 16,
+                "messages": messages,
+                "metadata": {"fake_result": "errored" if n == 2 else "succeeded"},
+            },
+        }
+        for n in range(3)
+    ]
+    batch = plain.messages.batches.create(requests=requests)
+    assert [item.result.type for item in plain.messages.batches.results(batch.id)] == [
+        "succeeded",
+        "succeeded",
+        "errored",
+    ]
     return failed
 
 
@@ -347,7 +365,12 @@ def test_prometheus_labels_are_the_translated_attributes(stack: Stack, workload:
     series = stack.prom("/api/v1/series", **{"match[]": f'{duration}{{job="{workload.service}"}}'})
     print(f"\nlabels of {duration}: {sorted({name for s in series for name in s})}")
     assert label_values("gen_ai_request_model", duration) == {SONNET, HAIKU}
-    assert label_values("gen_ai_operation_name", duration) == {"chat"}
+    assert label_values("gen_ai_operation_name", duration) == {
+        "chat",
+        "batches.create",
+        "batches.retrieve",
+        "batches.results",
+    }
     assert label_values("gen_ai_provider_name", duration) == {"anthropic"}
     assert {"rate_limit_error", "overloaded_error"} <= label_values("error_type", duration)
     assert label_values("server_address", duration)
@@ -384,7 +407,7 @@ def _span_tags(span: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_jaeger_finds_each_call_by_request_id(stack: Stack, workload: Workload) -> None:
-    assert len(workload.request_ids) >= 2 * (CALLS_PER_ROUND - 1), workload.request_ids
+    assert len(workload.request_ids) >= 2 * (MESSAGE_CALLS_PER_ROUND - 1), workload.request_ids
     assert all(workload.request_ids.values()), f"calls without a span carrying their request id: {workload.request_ids}"
     failed = (workload.failed_request_id, workload.request_ids.get(workload.failed_request_id, ""))
     sample = [*list(workload.request_ids.items())[:4], failed]
