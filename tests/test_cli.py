@@ -89,8 +89,17 @@ def test_demo_prints_one_row_per_span_with_its_request_id_and_tokens(
     assert "9/9" in output
     total_in = sum(span.attributes.get("gen_ai.usage.input_tokens", 0) for span in spans)
     assert f"13 calls, 1 failed, 1 retried; tokens: {total_in:,} in" in output
+    # The token metric also counts each succeeded batch result (the results span sums them up).
+    calls_with_tokens = sum("gen_ai.usage.input_tokens" in span.attributes for span in spans)
+    results = sum(span.attributes.get("anthropic.batch.results.succeeded", 0) for span in spans)
+    results_in = sum(span.attributes.get("anthropic.batch.results.input_tokens", 0) for span in spans)
+    assert (calls_with_tokens, results) == (7, 3)
     (token_row,) = [line for line in output.splitlines() if "token.type=input" in line]
-    assert [cell.strip() for cell in token_row.split("│")[1:-1]][1:4] == ["token.type=input", "7", f"{total_in:,}"]
+    assert [cell.strip() for cell in token_row.split("│")[1:-1]][1:4] == [
+        "token.type=input",
+        f"{calls_with_tokens + results}",
+        f"{total_in + results_in:,}",
+    ]
 
 
 def test_demo_exports_the_same_spans_over_otlp(
