@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from anthropic.types import CacheCreation, Usage
+from anthropic.types import Usage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -81,7 +81,8 @@ def test_issue_example_from_the_sdk_usage_object() -> None:
         input_tokens=1000,
         cache_read_input_tokens=2000,
         cache_creation_input_tokens=500,
-        cache_creation=CacheCreation(ephemeral_5m_input_tokens=500, ephemeral_1h_input_tokens=0),
+        # A dict: SDKs before CacheCreation existed keep it as an extra field, newer ones validate it.
+        cache_creation={"ephemeral_5m_input_tokens": 500, "ephemeral_1h_input_tokens": 0},
         output_tokens=300,
     )
     assert_usd(priced(sdk_usage, "claude-sonnet-4-6-20260101").total, ISSUE_EXAMPLE)
@@ -111,7 +112,7 @@ def test_one_hour_and_five_minute_writes() -> None:
         input_tokens=0,
         output_tokens=0,
         cache_creation_input_tokens=500,
-        cache_creation=CacheCreation(ephemeral_5m_input_tokens=0, ephemeral_1h_input_tokens=500),
+        cache_creation={"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 500},
     )
     assert_usd(priced(sdk, "claude-haiku-4-5").cache_write, 500 * 2e-6)
 
