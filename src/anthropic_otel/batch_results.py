@@ -19,23 +19,19 @@ Nothing per result is kept: 100,000 results make one span and a handful of integ
 from __future__ import annotations
 
 import logging
-import weakref
-from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, Callable, Optional
-
-from wrapt import ObjectProxy
 
 from anthropic_otel.attributes import Attributes, field, int_field
 from anthropic_otel.metrics import METRIC_KEYS, token_counts
+from anthropic_otel.streaming import AsyncStreamProxy, StreamProxy
 
 if TYPE_CHECKING:
     from anthropic_otel.calls import CallRecord
 
-    _Proxy = ObjectProxy[Any]
-else:
-    _Proxy = ObjectProxy  # older wrapt releases are not subscriptable
-
 __all__ = ["BATCH_RESULT_EVENT", "BatchResultsRecorder", "wrap_batch_results"]
+
+# The decoder is iterated like a stream, so the stream proxies (`StreamProxy`, `AsyncStreamProxy`)
+# watch it; this recorder is what they report each result and the end to.
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +53,7 @@ class BatchResultsRecorder:
         self.output_tokens = 0
         self.finished = False
 
-    def on_result(self, item: Any) -> None:
+    def on_item(self, item: Any) -> None:
         """One result: metrics and a record. Never raises."""
         try:
             self._on_result(item)
@@ -122,8 +118,8 @@ class BatchResultsRecorder:
         attributes["anthropic.batch.results.output_tokens"] = self.output_tokens
         return attributes
 
-    def finish(self, error: Optional[BaseException] = None) -> None:
-        """End the results call once, with the summary. Never raises."""
+    def finish(self, error: Optional[BaseException] = None, *, exhausted: bool = False) -> None:
+        """End the results call once, with the summary (however it ended). Never raises."""
         if self.finished:
             return
         self.finished = True
@@ -136,97 +132,13 @@ class BatchResultsRecorder:
             log.debug("anthropic-otel: could not finish a batch results call", exc_info=True)
 
 
-def _finalize(recorder: BatchResultsRecorder) -> None:
-    recorder.finish()
-
-
-class BatchResultsProxy(_Proxy):
-    """A `JSONLDecoder` of batch results that reports each result and its own end."""
-
-    def __init__(self, decoder: Any, recorder: BatchResultsRecorder) -> None:
-        super().__init__(decoder)
-        self._self_recorder = recorder
-        weakref.finalize(self, _finalize, recorder)
-
-    def __iter__(self) -> Iterator[Any]:
-        recorder = self._self_recorder
-        try:
-            for item in self.__wrapped__:
-                recorder.on_result(item)
-                yield item
-        except BaseException as error:
-            if not isinstance(error, GeneratorExit):
-                recorder.finish(error)
-            raise
-        finally:
-            recorder.finish()
-
-    def __next__(self) -> Any:
-        try:
-            item = self.__wrapped__.__next__()
-        except StopIteration:
-            self._self_recorder.finish()
-            raise
-        except BaseException as error:
-            self._self_recorder.finish(error)
-            raise
-        self._self_recorder.on_result(item)
-        return item
-
-    def close(self) -> None:
-        try:
-            self.__wrapped__.close()
-        finally:
-            self._self_recorder.finish()
-
-
-class AsyncBatchResultsProxy(_Proxy):
-    """An `AsyncJSONLDecoder` of batch results, as `BatchResultsProxy`."""
-
-    def __init__(self, decoder: Any, recorder: BatchResultsRecorder) -> None:
-        super().__init__(decoder)
-        self._self_recorder = recorder
-        weakref.finalize(self, _finalize, recorder)
-
-    async def __aiter__(self) -> AsyncIterator[Any]:
-        recorder = self._self_recorder
-        try:
-            async for item in self.__wrapped__:
-                recorder.on_result(item)
-                yield item
-        except BaseException as error:
-            if not isinstance(error, GeneratorExit):
-                recorder.finish(error)
-            raise
-        finally:
-            recorder.finish()
-
-    async def __anext__(self) -> Any:
-        try:
-            item = await self.__wrapped__.__anext__()
-        except StopAsyncIteration:
-            self._self_recorder.finish()
-            raise
-        except BaseException as error:
-            self._self_recorder.finish(error)
-            raise
-        self._self_recorder.on_result(item)
-        return item
-
-    async def close(self) -> None:
-        try:
-            await self.__wrapped__.close()
-        finally:
-            self._self_recorder.finish()
-
-
 def wrap_batch_results(record: CallRecord, result: Any, complete: Complete) -> Optional[Any]:
     """The proxy for a batch results decoder, or None if `result` is not one."""
     if record.operation.name != "anthropic.messages.batches.results":
         return None
     name = type(result).__name__
     if name == "JSONLDecoder":
-        return BatchResultsProxy(result, BatchResultsRecorder(record, complete))
+        return StreamProxy(result, BatchResultsRecorder(record, complete))
     if name == "AsyncJSONLDecoder":
-        return AsyncBatchResultsProxy(result, BatchResultsRecorder(record, complete))
+        return AsyncStreamProxy(result, BatchResultsRecorder(record, complete))
     return None

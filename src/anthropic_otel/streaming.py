@@ -18,7 +18,7 @@ import logging
 import time
 import weakref
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
 from opentelemetry.trace import Span
 from wrapt import ObjectProxy
@@ -34,7 +34,7 @@ else:
 
 Complete = Callable[..., None]
 
-__all__ = ["AsyncStreamProxy", "StreamProxy", "StreamRecorder", "wrap_stream"]
+__all__ = ["AsyncStreamProxy", "Recorder", "StreamProxy", "StreamRecorder", "wrap_stream"]
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class StreamRecorder:
         if sdk_span is not None:
             _set(sdk_span, {"anthropic.stream.completed": False})
 
-    def on_event(self, event: Any) -> None:
+    def on_item(self, event: Any) -> None:
         """Observe one event. Must stay cheap: it runs for every chunk of every stream."""
         kind = getattr(event, "type", None)
         if kind == "content_block_delta":
@@ -159,24 +159,36 @@ def _set(span: Span, attributes: Attributes) -> None:
         span.set_attributes(attributes)
 
 
-def _finalize(recorder: StreamRecorder) -> None:
+def _finalize(recorder: Recorder) -> None:
     recorder.finish()
 
 
-class StreamProxy(_Proxy):
-    """A `Stream` that reports its events and its end to a `StreamRecorder`."""
+class Recorder(Protocol):
+    """What watches an iterated result: each item as it passes, and the end, exactly once."""
 
-    def __init__(self, stream: Any, recorder: StreamRecorder) -> None:
+    def on_item(self, item: Any) -> None: ...
+
+    def finish(self, error: Optional[BaseException] = None, *, exhausted: bool = False) -> None: ...
+
+
+class StreamProxy(_Proxy):
+    """A `Stream` (or any iterable result) that reports its items and its end to a `Recorder`.
+
+    The end is reported when iteration is exhausted, fails, is broken out of (the generator is
+    closed), the result is closed (also by `with`), or the proxy is garbage-collected.
+    """
+
+    def __init__(self, stream: Any, recorder: Recorder) -> None:
         super().__init__(stream)
         self._self_recorder = recorder
         weakref.finalize(self, _finalize, recorder)
 
     def __iter__(self) -> Iterator[Any]:
         recorder = self._self_recorder
-        on_event = recorder.on_event
+        on_item = recorder.on_item
         try:
             for event in self.__wrapped__:
-                on_event(event)
+                on_item(event)
                 yield event
             recorder.finish(exhausted=True)
         except BaseException as error:
@@ -195,7 +207,7 @@ class StreamProxy(_Proxy):
         except BaseException as error:
             self._self_recorder.finish(error)
             raise
-        self._self_recorder.on_event(event)
+        self._self_recorder.on_item(event)
         return event
 
     def __enter__(self) -> StreamProxy:
@@ -212,19 +224,19 @@ class StreamProxy(_Proxy):
 
 
 class AsyncStreamProxy(_Proxy):
-    """An `AsyncStream` that reports its events and its end to a `StreamRecorder`."""
+    """An `AsyncStream` (or any async iterable result) that reports to a `Recorder`, as `StreamProxy`."""
 
-    def __init__(self, stream: Any, recorder: StreamRecorder) -> None:
+    def __init__(self, stream: Any, recorder: Recorder) -> None:
         super().__init__(stream)
         self._self_recorder = recorder
         weakref.finalize(self, _finalize, recorder)
 
     async def __aiter__(self) -> AsyncIterator[Any]:
         recorder = self._self_recorder
-        on_event = recorder.on_event
+        on_item = recorder.on_item
         try:
             async for event in self.__wrapped__:
-                on_event(event)
+                on_item(event)
                 yield event
             recorder.finish(exhausted=True)
         except BaseException as error:
@@ -243,7 +255,7 @@ class AsyncStreamProxy(_Proxy):
         except BaseException as error:
             self._self_recorder.finish(error)
             raise
-        self._self_recorder.on_event(event)
+        self._self_recorder.on_item(event)
         return event
 
     async def __aenter__(self) -> AsyncStreamProxy:
