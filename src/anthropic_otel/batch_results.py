@@ -43,11 +43,26 @@ Complete = Callable[..., None]
 class BatchResultsRecorder:
     """Counts and token totals of one results iteration; reports each result as it passes."""
 
-    __slots__ = ("__weakref__", "complete", "counts", "finished", "input_tokens", "output_tokens", "record")
+    __slots__ = (
+        "__weakref__",
+        "complete",
+        "context",
+        "counts",
+        "finished",
+        "input_tokens",
+        "output_tokens",
+        "record",
+        "scope",
+    )
 
     def __init__(self, record: CallRecord, complete: Complete) -> None:
         self.record = record
         self.complete = complete
+        # Worked out once, not per result: the metric attributes every result shares, and the
+        # results span's context that its metric points and records link to.
+        self.scope = {key: record.attributes[key] for key in METRIC_KEYS if key in record.attributes}
+        self.scope.pop("gen_ai.operation.name", None)
+        self.context = record.context
         self.counts = dict.fromkeys(RESULT_TYPES, 0)
         self.input_tokens = 0
         self.output_tokens = 0
@@ -67,9 +82,7 @@ class BatchResultsRecorder:
         kind = field(result, "type")
         kind = kind if isinstance(kind, str) else "unknown"
         self.counts[kind] = self.counts.get(kind, 0) + 1
-        scope = {key: record.attributes[key] for key in METRIC_KEYS if key in record.attributes}
-        scope.pop("gen_ai.operation.name", None)
-        context = record.context
+        scope, context = self.scope, self.context
         telemetry.instruments.batch_results.add(1, {**scope, "anthropic.batch.result.type": kind}, context=context)
         attributes: Attributes = {"anthropic.batch.result.type": kind}
         custom_id = field(item, "custom_id")

@@ -153,7 +153,7 @@ class Instruments:
         if cost is None:
             self.unpriced.add(1, scope, context=context)
             return
-        scope["anthropic.batch"] = cost.batch or attributes.get("anthropic.batch") is True
+        scope["anthropic.batch"] = cost.batch
         for category, usd in cost.by_category().items():
             if usd:
                 self.cost.add(usd, {**scope, "anthropic.cost.category": category}, context=context)
