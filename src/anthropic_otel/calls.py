@@ -33,6 +33,7 @@ from anthropic_otel.attributes import (
     url_attributes,
 )
 from anthropic_otel.batch_results import wrap_batch_results
+from anthropic_otel.diagnostics import Finding
 from anthropic_otel.metrics import METRIC_KEYS, CallMetrics
 from anthropic_otel.operations import Operation, operation_for
 from anthropic_otel.outcomes import final_response, outcome_attributes, response_body
@@ -60,7 +61,10 @@ class CallRecord:
     __slots__ = (
         "attempt_url",
         "attributes",
+        "diagnosed",
+        "findings",
         "operation",
+        "request",
         "response",
         "retries",
         "sdk_seen",
@@ -75,6 +79,9 @@ class CallRecord:
         self.telemetry = telemetry
         self.operation = operation
         self.attributes = attributes
+        self.request: Any = None
+        self.findings: list[Finding] = []
+        self.diagnosed = False
         self.start_s = time.perf_counter()
         self.start_ns = time.time_ns()
         self.span: Optional[Span] = None
@@ -115,6 +122,8 @@ def begin(telemetry: Telemetry, client: Any, args: tuple[Any, ...], kwargs: dict
         attributes.update(server_of(client))
         attributes.update(scope_attributes(telemetry, client))
         record = CallRecord(telemetry, operation, attributes)
+        record.request = options.json_data
+        telemetry.diagnostics.on_request(record)
         if not client_makes_span(client):
             record.span = telemetry.tracer.start_span(operation.name, kind=SpanKind.CLIENT, attributes=attributes)
         return record
@@ -240,6 +249,7 @@ def complete(
             span = record.span = record.telemetry.tracer.start_span(
                 record.operation.name, kind=SpanKind.CLIENT, attributes=record.attributes, start_time=record.start_ns
             )
+        record.telemetry.diagnostics.on_outcome(record, body, error, response, span)
         if span is not None:
             _end_own_span(record, span, outcome, error is not None or error_kind is not None, error)
         duration = time.perf_counter() - record.start_s

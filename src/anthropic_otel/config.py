@@ -10,8 +10,11 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
+
+from anthropic_otel.diagnostics.findings import CODES
+from anthropic_otel.diagnostics.reporter import parse_selection
 
 __all__ = ["Settings"]
 
@@ -54,12 +57,18 @@ class Settings:
     - `log_calls` (`ANTHROPIC_OTEL_LOG_CALLS`, false): also write each call's record as one JSON
       line to the Python logger `anthropic_otel.calls`;
     - `prices_path` (`ANTHROPIC_OTEL_PRICES`): a `.json` or `.toml` file of prices that overrides
-      or extends the built-in table.
+      or extends the built-in table;
+    - `diagnostics` (`ANTHROPIC_OTEL_DIAGNOSTICS`, `all`): the diagnostic codes that are reported
+      (`all`, `none`, or a comma list; `all,-code` leaves one out);
+    - `diagnostics_warn` (`ANTHROPIC_OTEL_DIAGNOSTICS_WARN`, `once`): log a warning per finding
+      `once` per code and route, `always`, or `never`.
     """
 
     max_routes: int = 100
     log_calls: bool = False
     prices_path: Optional[str] = None
+    diagnostics: frozenset[str] = field(default_factory=lambda: frozenset(CODES))
+    diagnostics_warn: str = "once"
 
     @classmethod
     def from_environment(cls, environ: Optional[Mapping[str, str]] = None) -> Settings:
@@ -68,4 +77,29 @@ class Settings:
             max_routes=_count(env, "ANTHROPIC_OTEL_MAX_ROUTES", 100),
             log_calls=_flag(env, "ANTHROPIC_OTEL_LOG_CALLS", False),
             prices_path=env.get("ANTHROPIC_OTEL_PRICES") or None,
+            diagnostics=_diagnostics(env),
+            diagnostics_warn=_choice(env, "ANTHROPIC_OTEL_DIAGNOSTICS_WARN", ("once", "always", "never")),
         )
+
+
+def _diagnostics(environ: Mapping[str, str]) -> frozenset[str]:
+    enabled, unknown = parse_selection(environ.get("ANTHROPIC_OTEL_DIAGNOSTICS"))
+    if unknown:
+        log.warning(
+            "anthropic-otel: ANTHROPIC_OTEL_DIAGNOSTICS names unknown codes %s; known: all, none, %s",
+            ", ".join(unknown),
+            ", ".join(sorted(CODES)),
+        )
+    return enabled
+
+
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """A value out of `choices`; the first is the default, used (with a warning) for anything else."""
+    raw = environ.get(name)
+    if raw is None:
+        return choices[0]
+    value = raw.strip().lower()
+    if value not in choices:
+        log.warning("anthropic-otel: %s=%r is not one of %s; using %s", name, raw, "|".join(choices), choices[0])
+        return choices[0]
+    return value

@@ -113,6 +113,11 @@ class Instruments:
             unit="{result}",
             description="Message Batch results read, by type (succeeded, errored, canceled, expired).",
         )
+        self.diagnostics = meter.create_counter(
+            "anthropic.client.diagnostics",
+            unit="{diagnostic}",
+            description="Calls that showed a known failure signature, by diagnostic code (see the README's checklist).",
+        )
         self.ratelimit_headroom = meter.create_gauge(
             "anthropic.client.ratelimit.headroom",
             unit="1",

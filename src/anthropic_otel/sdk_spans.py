@@ -13,7 +13,7 @@ from typing import Any
 
 from opentelemetry.trace import Span
 
-from anthropic_otel.attributes import header_attributes, response_attributes
+from anthropic_otel.attributes import field, header_attributes, response_attributes
 from anthropic_otel.calls import SCOPE_KEYS, current_call
 from anthropic_otel.outcomes import response_body
 
@@ -42,11 +42,15 @@ def enrich_sdk_span(span: Span, result: Any) -> None:
         span.set_attributes({key: record.attributes[key] for key in SCOPE_KEYS if key in record.attributes})
         if response is not None:
             span.set_attributes(header_attributes(response.headers.items()))
+        body = None
         if error is None:
             body = response_body(getattr(result, "data", None))
             span.set_attributes(response_attributes(record.operation, body))
             cost = record.telemetry.cost(body) if record.operation.is_generation else None
             if cost is not None:
                 span.set_attribute("anthropic.cost.usd", cost.total)
+        if error is not None or field(body, "usage") is not None:
+            # A finished call (not a stream, nor a raw body still unread): its diagnostics go on this span.
+            record.telemetry.diagnostics.on_outcome(record, body, error, response, span)
     except Exception:
         log.debug("anthropic-otel: could not enrich the SDK's span", exc_info=True)

@@ -91,10 +91,12 @@ class StreamRecorder:
             self.delta_seen = True
             self.message["stop_reason"] = field(event, "delta", "stop_reason")
             self._merge_usage(field(event, "usage"))
-            sdk_span = self.record.sdk_span
+            record = self.record
+            sdk_span = record.sdk_span
             if sdk_span is not None:
                 # The SDK ends its own span when the body ends; what only we record goes on now.
                 _set(sdk_span, self._span_attributes(completed=False))
+                record.telemetry.diagnostics.on_outcome(record, self.final_message(), None, record.response, sdk_span)
         else:
             self.stopped = True
             sdk_span = self.record.sdk_span

@@ -15,6 +15,7 @@ from opentelemetry.trace import Tracer
 
 from anthropic_otel.attributes import field
 from anthropic_otel.config import Settings
+from anthropic_otel.diagnostics import Diagnostics, Reporter
 from anthropic_otel.metrics import Instruments
 from anthropic_otel.pricing import Cost, PriceTable, UnpricedModels, cost_of
 from anthropic_otel.records import CallLog
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 class Telemetry:
     """The tracer, instruments and record log calls report to, with the settings they were made under."""
 
-    __slots__ = ("call_log", "instruments", "prices", "routes", "settings", "tracer", "unpriced")
+    __slots__ = ("call_log", "diagnostics", "instruments", "prices", "routes", "settings", "tracer", "unpriced")
 
     def __init__(
         self,
@@ -45,6 +46,9 @@ class Telemetry:
         self.routes = RouteLimiter(self.settings.max_routes)
         self.prices = prices or PriceTable.load_default()
         self.unpriced = UnpricedModels()
+        self.diagnostics = Diagnostics(
+            Reporter(instruments.diagnostics, self.settings.diagnostics, self.settings.diagnostics_warn)
+        )
 
     def cost(self, body: object, *, batch: bool = False) -> Optional[Cost]:
         """What a response (message, or a stream's message so far) cost; None if it has no usage or price.

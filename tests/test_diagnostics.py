@@ -1,0 +1,130 @@
+"""Diagnostics reach the span, the counter and the log, on both span paths; switched off, nothing does."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from anthropic_otel import AnthropicInstrumentor
+from anthropic_otel.diagnostics import CODES, EVENT_NAME, parse_selection
+from anthropic_otel.sdk import sdk_has_tracing
+from anthropic_otel.testing import FakeClaudeAPI, MessageReply
+from tests.conftest import ClientFactory, metric_points, user_message
+
+MODEL = "claude-haiku-4-5"
+SDK_PATHS = [False, pytest.param(True, marks=pytest.mark.skipif(not sdk_has_tracing(), reason="SDK < 1.14"))]
+
+
+def diagnostic_events(exporter: InMemorySpanExporter) -> list[dict[str, Any]]:
+    return [
+        dict(event.attributes or {})
+        for span in exporter.get_finished_spans()
+        for event in span.events
+        if event.name == EVENT_NAME
+    ]
+
+
+def diagnostic_counts(reader: InMemoryMetricReader) -> dict[str, int]:
+    return {
+        point.attributes["anthropic.diagnostic.code"]: point.value
+        for point in metric_points(reader, "anthropic.client.diagnostics")
+    }
+
+
+def call(client: Any, stream: bool) -> None:
+    if stream:
+        with client.messages.stream(model=MODEL, max_tokens=16, messages=user_message()) as events:
+            events.until_done()
+    else:
+        client.messages.create(model=MODEL, max_tokens=16, messages=user_message())
+
+
+@pytest.mark.usefixtures("instrument")
+@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
+@pytest.mark.parametrize("stream", [False, True])
+def test_max_tokens_reached_goes_to_span_counter_and_log(
+    api: FakeClaudeAPI,
+    make_client: ClientFactory,
+    span_exporter: InMemorySpanExporter,
+    metric_reader: InMemoryMetricReader,
+    caplog: pytest.LogCaptureFixture,
+    sdk_tracing: bool,
+    stream: bool,
+) -> None:
+    api.queue(*(MessageReply(text="cut", stop_reason="max_tokens") for _ in range(3)))
+    client = make_client(sdk_tracing=sdk_tracing)
+    with caplog.at_level(logging.WARNING, logger="anthropic_otel.diagnostics"):
+        for _ in range(3):
+            call(client, stream)
+
+    spans = span_exporter.get_finished_spans()
+    assert len(spans) == 3
+    message = f"the answer was cut off at max_tokens=16: {CODES['max_tokens_reached'].fix}"
+    expected = {
+        "anthropic.diagnostic.code": "max_tokens_reached",
+        "anthropic.diagnostic.message": message,
+        "gen_ai.request.max_tokens": 16,
+    }
+    assert diagnostic_events(span_exporter) == [expected] * 3
+    assert diagnostic_counts(metric_reader) == {"max_tokens_reached": 3}
+    warnings = [r.getMessage() for r in caplog.records if r.name == "anthropic_otel.diagnostics"]
+    assert warnings == [f"anthropic-otel [max_tokens_reached]: {message}"]
+
+
+@pytest.mark.usefixtures("instrument")
+@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_finished_answer_is_no_diagnostic(
+    api: FakeClaudeAPI,
+    make_client: ClientFactory,
+    span_exporter: InMemorySpanExporter,
+    metric_reader: InMemoryMetricReader,
+    sdk_tracing: bool,
+    stream: bool,
+) -> None:
+    api.queue(MessageReply(text="done", stop_reason="end_turn"))
+    call(make_client(sdk_tracing=sdk_tracing), stream)
+
+    assert len(span_exporter.get_finished_spans()) == 1
+    assert diagnostic_events(span_exporter) == []
+    assert diagnostic_counts(metric_reader) == {}
+
+
+@pytest.mark.parametrize("setting", ["none", "history_dropped", "all,-max_tokens_reached"])
+def test_switched_off_nothing_fires(
+    api: FakeClaudeAPI,
+    make_client: ClientFactory,
+    span_exporter: InMemorySpanExporter,
+    metric_reader: InMemoryMetricReader,
+    tracer_provider: Any,
+    meter_provider: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    setting: str,
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_OTEL_DIAGNOSTICS", setting)
+    instrumentor = AnthropicInstrumentor()
+    instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    try:
+        api.queue(MessageReply(text="cut", stop_reason="max_tokens"))
+        make_client().messages.create(model=MODEL, max_tokens=16, messages=user_message())
+    finally:
+        instrumentor.uninstrument()
+
+    assert len(span_exporter.get_finished_spans()) == 1
+    assert diagnostic_events(span_exporter) == []
+    assert diagnostic_counts(metric_reader) == {}
+
+
+def test_selection_parses_all_none_lists_and_exclusions() -> None:
+    assert parse_selection(None) == (frozenset(CODES), [])
+    assert parse_selection("none") == (frozenset(), [])
+    assert parse_selection("max_tokens_reached, rate_limited") == (
+        frozenset({"max_tokens_reached", "rate_limited"}),
+        [],
+    )
+    assert parse_selection("all,-history_dropped") == (frozenset(CODES) - {"history_dropped"}, [])
+    assert parse_selection("max_token_reached") == (frozenset(), ["max_token_reached"])
