@@ -106,6 +106,7 @@ EXPECTED_NAMES = {
     "anthropic.client.cache.savings": ["anthropic_client_cache_savings_USD_total"],
     "anthropic.client.ratelimit.headroom": ["anthropic_client_ratelimit_headroom_ratio"],
     "anthropic.client.batch.results": ["anthropic_client_batch_results_total"],
+    "anthropic.client.diagnostics": ["anthropic_client_diagnostics_total"],
 }
 
 # Metrics that the dashboards already chart but that the instrumentation does not define yet (their
@@ -115,17 +116,12 @@ EXPECTED_NAMES = {
 # return data) and the entry has to move to EXPECTED_NAMES. Until then a waiting panel's query, with
 # the pending name replaced by the stand-in (an emitted counter with the same job label), must
 # return data, so that a broken selector or function fails now, not when the metric lands.
-PENDING_METRICS = {
-    # issue 6: counter anthropic.client.diagnostics by diagnostic code
-    "anthropic.client.diagnostics": ("anthropic_client_diagnostics_total", "anthropic_client_retries_total"),
-}
+PENDING_METRICS: dict[str, tuple[str, str]] = {}
 
 # The only panels allowed to return no data: panel title -> the pending metric it waits for.
 # Every other panel query without data fails the test, and so does an entry here that names no
 # panel, or a panel whose queries do not use the metric it waits for.
-PANELS_WAITING_FOR_METRICS = {
-    "Instrumentation diagnostics by code": "anthropic.client.diagnostics",  # anthropic_client_diagnostics_total
-}
+PANELS_WAITING_FOR_METRICS: dict[str, str] = {}
 
 
 def _instrumentation_defines(otel_name: str) -> bool:
@@ -226,8 +222,8 @@ def _one_round(api: FakeClaudeAPI, request_ids: dict[str, str]) -> str:
         for _ in stream:
             pass
         request_ids[stream.response.headers["request-id"]] = ""
-    # 1 plain haiku call
-    api.queue(MessageReply(text="short", usage={"input_tokens": 30, "output_tokens": 5}))
+    # 1 plain haiku call, cut off at max_tokens (diagnostic max_tokens_reached)
+    api.queue(MessageReply(text="short", stop_reason="max_tokens", usage={"input_tokens": 30, "output_tokens": 5}))
     message = plain.messages.create(model=HAIKU, max_tokens=64, messages=messages)
     request_ids[message._request_id] = ""
     # 1 sonnet call whose 429 the SDK absorbs with a retry (anthropic.client.retries)
