@@ -16,7 +16,7 @@ from anthropic.types import Usage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anthropic_otel import pricing
+from anthropic_otel import attributes, pricing
 from anthropic_otel.pricing import (
     COST_CATEGORIES,
     Cost,
@@ -263,7 +263,15 @@ def test_the_module_is_pure() -> None:
     tree = ast.parse(Path(pricing.__file__).read_text(encoding="utf-8"))
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert not any(name.startswith(("opentelemetry", "anthropic_otel")) for name in imported)
+    # Only the pure field reader of `attributes` (no OpenTelemetry, no state) may come from the package.
+    assert not any(name.startswith("opentelemetry") for name in imported)
+    assert {name for name in imported if name.startswith("anthropic_otel")} == {"anthropic_otel.attributes"}
+    attributes_tree = ast.parse(Path(attributes.__file__).read_text(encoding="utf-8"))
+    assert not any(
+        (node.module or "").startswith("opentelemetry")
+        for node in ast.walk(attributes_tree)
+        if isinstance(node, ast.ImportFrom)
+    )
 
 
 # --- user price files ------------------------------------------------------------------------

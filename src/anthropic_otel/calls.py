@@ -59,6 +59,8 @@ class CallRecord:
     """Everything known about one call while it runs. One per `request()`."""
 
     __slots__ = (
+        "_context",
+        "_cost",
         "attempt_url",
         "attributes",
         "diagnosed",
@@ -90,12 +92,29 @@ class CallRecord:
         self.response: Any = None
         self.retries = 0
         self.attempt_url: Any = None
+        self._context: Optional[Context] = None
+        self._cost: tuple[Any, Optional[Cost]] = (None, None)
 
     @property
     def context(self) -> Optional[Context]:
         """A context holding the call's span (ours or the SDK's), for exemplars and children."""
         span = self.span or self.sdk_span
-        return trace.set_span_in_context(span) if span is not None else None
+        if span is None:
+            return None
+        context = self._context
+        if context is None or trace.get_current_span(context) is not span:
+            context = self._context = trace.set_span_in_context(span)
+        return context
+
+    def cost(self, body: Any) -> Optional[Cost]:
+        """What the call cost, from its final `body`; worked out once per body, whichever path asks first."""
+        if not self.operation.is_generation or body is None:
+            return None
+        cached_body, cost = self._cost
+        if cached_body is not body:
+            cost = self.telemetry.cost(body)
+            self._cost = (body, cost)
+        return cost
 
 
 def current_call() -> Optional[CallRecord]:
@@ -186,8 +205,12 @@ def note_response(response: Any) -> None:
 
 
 def _beta_header(client: Any, options: Any) -> Optional[str]:
-    """The `anthropic-beta` header the call sends: its own, else the client's default."""
-    for headers in (options.headers, getattr(client, "default_headers", None)):
+    """The `anthropic-beta` header the call sends: its own, else the one the client was made with.
+
+    The client's are read from `_custom_headers` (what `default_headers=` gave), not from
+    `default_headers`, a property that rebuilds every header, credentials included, on each read.
+    """
+    for headers in (options.headers, getattr(client, "_custom_headers", None)):
         if isinstance(headers, dict):
             for name, value in headers.items():
                 if name.lower() == "anthropic-beta" and isinstance(value, str):
@@ -240,7 +263,7 @@ def complete(
         outcome = outcome_attributes(record, response, body, error, error_kind)
         if extra:
             outcome.update(extra)
-        cost = record.telemetry.cost(body) if record.operation.is_generation else None
+        cost = record.cost(body)
         if cost is not None:
             outcome["anthropic.cost.usd"] = cost.total
         span = record.span
@@ -268,15 +291,16 @@ def _end_own_span(
     if span.is_recording():
         url = record.attempt_url
         if url is not None:
-            span.set_attributes(
-                url_attributes(
+            outcome = {
+                **url_attributes(
                     url.scheme,
                     url.netloc.decode("ascii"),
                     url.raw_path.partition(b"?")[0].decode("ascii"),
                     url.query.decode("ascii"),
                     record.operation.query_params,
-                )
-            )
+                ),
+                **outcome,
+            }
         span.set_attributes(outcome)
         if not failed:
             # A stream closed or dropped before its end is no error, and no success either: status

@@ -22,6 +22,7 @@ from opentelemetry.metrics import Meter
 
 from anthropic_otel.attributes import AttributeValue, int_field
 from anthropic_otel.pricing import Cost
+from anthropic_otel.totals import Totals
 
 __all__ = ["DURATION_BUCKETS", "TOKEN_BUCKETS", "CallMetrics", "Instruments", "ratelimit_headroom"]
 
@@ -82,43 +83,50 @@ class Instruments:
             description="Time from the call to the first content chunk of a streamed response.",
             explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
         )
-        self.cache_tokens = meter.create_counter(
-            "anthropic.client.cache.tokens",
-            unit="{token}",
-            description="Prompt-cache tokens: read, or written with a 5-minute or 1-hour TTL.",
-        )
         self.retries = meter.create_counter(
             "anthropic.client.retries",
             unit="{retry}",
             description="Requests the SDK sent again (retries) within calls.",
         )
-
-        self.cost = meter.create_counter(
+        # Summed in process (see `totals`): many points per call, no exemplars needed.
+        self.cache_tokens = Totals.counter(
+            meter,
+            "anthropic.client.cache.tokens",
+            unit="{token}",
+            description="Prompt-cache tokens: read, or written with a 5-minute or 1-hour TTL.",
+        )
+        self.cost = Totals.counter(
+            meter,
             "anthropic.client.cost",
             unit="USD",
             description="What calls cost at published prices, by category (input, cache_write, cache_read, output).",
         )
-        self.cache_savings = meter.create_counter(
+        self.cache_savings = Totals.counter(
+            meter,
             "anthropic.client.cache.savings",
             unit="USD",
             description="What the prompt cache saved: cache reads priced as uncached input, minus their price.",
         )
-        self.unpriced = meter.create_counter(
+        self.unpriced = Totals.counter(
+            meter,
             "anthropic.client.cost.unpriced",
             unit="{call}",
             description="Calls whose model has no price, so no cost was recorded (add it to a price file).",
         )
-        self.batch_results = meter.create_counter(
+        self.batch_results = Totals.counter(
+            meter,
             "anthropic.client.batch.results",
             unit="{result}",
             description="Message Batch results read, by type (succeeded, errored, canceled, expired).",
         )
-        self.diagnostics = meter.create_counter(
+        self.diagnostics = Totals.counter(
+            meter,
             "anthropic.client.diagnostics",
             unit="{diagnostic}",
             description="Calls that showed a known failure signature, by diagnostic code (see the README's checklist).",
         )
-        self.ratelimit_headroom = meter.create_gauge(
+        self.ratelimit_headroom = Totals.last_value(
+            meter,
             "anthropic.client.ratelimit.headroom",
             unit="1",
             description="Share of the rate limit still available after the last call (0 = the next call gets a 429).",

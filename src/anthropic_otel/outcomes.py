@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Optional
 
-from anthropic_otel.attributes import Attributes, error_type, header_attributes, response_attributes
+from anthropic_otel.attributes import Attributes, error_type, field, header_attributes, response_attributes
 
 if TYPE_CHECKING:
     from anthropic_otel.calls import CallRecord
@@ -38,7 +38,7 @@ def outcome_attributes(
 
 def response_body(result: Any) -> Any:
     """The parsed body of a result: the model itself, or a raw response's JSON once it was read."""
-    raw = getattr(result, "http_response", None)
+    raw: Any = field(result, "http_response")
     if raw is None:
         return result
     try:
@@ -53,4 +53,4 @@ def final_response(record: CallRecord, result: Any, error: Optional[BaseExceptio
         return record.response
     if error is not None:
         return getattr(error, "response", None)
-    return getattr(result, "http_response", None) or getattr(result, "response", None)
+    return field(result, "http_response") or field(result, "response")

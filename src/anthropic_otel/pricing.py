@@ -33,6 +33,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable
 
+from anthropic_otel.attributes import field
+
 __all__ = [
     "COST_CATEGORIES",
     "PRICES_ENV",
@@ -133,6 +135,9 @@ class Cost:
         return {category: getattr(self, category) for category in COST_CATEGORIES}
 
 
+_MAX_REMEMBERED = 512  # distinct model ids whose lookup a table remembers
+
+
 class PriceTable:
     """Model-id prefix → `ModelPrice`, immutable; combine tables with `merged`."""
 
@@ -143,14 +148,20 @@ class PriceTable:
         self.effective_date = effective_date
         # Longest stem first; at equal length an exact key beats a wildcard.
         self._order = sorted(self.rows, key=lambda k: (-len(k.rstrip("*")), k.endswith("*")))
+        # Model id -> row (or None), so that a call does not scan every key; bounded, since ids come from users.
+        self._found: dict[str, ModelPrice | None] = {}
 
     def lookup(self, model: str) -> ModelPrice | None:
         """The row of the longest key that prices `model`, or None: an unknown model is never guessed."""
-        model = model.strip().lower()
-        for key in self._order:
-            if _key_matches(key, model):
-                return self.rows[key]
-        return None
+        try:
+            return self._found[model]
+        except KeyError:
+            pass
+        wanted = model.strip().lower()
+        found = next((self.rows[key] for key in self._order if _key_matches(key, wanted)), None)
+        if len(self._found) < _MAX_REMEMBERED:
+            self._found[model] = found
+        return found
 
     def merged(self, other: PriceTable) -> PriceTable:
         """This table with `other`'s rows added, replacing rows with the same key."""
@@ -302,9 +313,7 @@ def load_from_environment(environ: Mapping[str, str] | None = None) -> PriceTabl
 
 
 def _field(obj: object, name: str) -> object:
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
+    return field(obj, name) if obj is not None else None
 
 
 def _count(obj: object, name: str) -> int:

@@ -46,7 +46,7 @@ def enrich_sdk_span(span: Span, result: Any) -> None:
         if error is None:
             body = response_body(getattr(result, "data", None))
             span.set_attributes(response_attributes(record.operation, body))
-            cost = record.telemetry.cost(body) if record.operation.is_generation else None
+            cost = record.cost(body)
             if cost is not None:
                 span.set_attribute("anthropic.cost.usd", cost.total)
         if error is not None or field(body, "usage") is not None:
