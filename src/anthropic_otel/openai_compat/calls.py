@@ -198,6 +198,8 @@ def complete(
         telemetry.call_log.emit(call_record({**call.attributes, **outcome}, duration), call.context)
     except Exception:
         log.debug("anthropic-otel: could not finish recording a chat completion", exc_info=True)
+        if call.span.is_recording():  # a span left open would never be exported
+            call.span.end()
 
 
 def _outcome(call: CompatCall, body: Any, error: Optional[BaseException], cut: bool) -> Attributes:
