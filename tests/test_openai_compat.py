@@ -5,7 +5,12 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +31,7 @@ from anthropic_otel.pricing import PriceTable, cost_of  # noqa: E402
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, Fault, MessageReply, ToolUse  # noqa: E402
 from anthropic_otel.testing._bodies import DEFAULT_TEXT  # noqa: E402
 from tests.conftest import API_KEY, call_records, metric_points  # noqa: E402
+from tests.test_zero_code import console_spans  # noqa: E402
 
 MODEL = "claude-haiku-4-5"
 NAME = "anthropic.chat.completions.create"
@@ -544,3 +550,47 @@ def test_uninstrument_restores_every_method(api: FakeClaudeAPI, span_exporter: I
     assert not any(isinstance(function, WRAPPER_TYPE) for function in targets())
     client(api).chat.completions.create(model=MODEL, messages=MESSAGES)
     assert span_exporter.get_finished_spans() == ()
+
+
+# -- zero code -----------------------------------------------------------------------------------
+
+ZERO_CODE_APP = """
+import openai
+completion = openai.OpenAI(max_retries=0).chat.completions.create(
+    model="claude-haiku-4-5", messages=[{"role": "user", "content": "hi"}], reasoning_effort="low"
+)
+print("RESPONSE_ID=" + completion.id, flush=True)
+"""
+
+
+@pytest.mark.parametrize("disabled", ["", "anthropic_otel_openai"])
+def test_opentelemetry_instrument_finds_the_entry_point(api: FakeClaudeAPI, tmp_path: Path, disabled: str) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(ZERO_CODE_APP)
+    env = {
+        **os.environ,
+        "OPENAI_BASE_URL": api.base_url + "/v1/",
+        "OPENAI_API_KEY": API_KEY,
+        HOSTS_ENV: "127.0.0.1",
+        "OTEL_TRACES_EXPORTER": "console",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+        "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": disabled,
+    }
+    instrument = Path(sys.executable).with_name("opentelemetry-instrument")
+    result = subprocess.run(
+        [str(instrument), sys.executable, str(app)], env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+
+    response_id = re.search(r"RESPONSE_ID=(msg_\w+)", result.stdout).group(1)  # type: ignore[union-attr]
+    spans = [span for span in console_spans(result.stdout) if span["name"] == NAME]
+    if disabled:
+        assert spans == []
+        return
+    [span] = spans
+    attributes = span["attributes"]
+    assert attributes["gen_ai.response.id"] == response_id
+    assert attributes["anthropic.request.id"].startswith("req_")
+    [event] = span["events"]
+    assert event["attributes"]["anthropic.diagnostic.dropped_features"] == ["reasoning_effort"]
+    assert API_KEY not in result.stdout + result.stderr
