@@ -54,6 +54,7 @@ class CompatCall:
 
     __slots__ = (
         "attempt_url",
+        "attempts",
         "attributes",
         "findings",
         "inspected",
@@ -72,6 +73,7 @@ class CompatCall:
         self.findings: list[Finding] = []
         self.inspected = False
         self.response: Any = None
+        self.attempts = 0
         self.retries = 0
         self.attempt_url: Optional[str] = None
 
@@ -124,9 +126,13 @@ def leave(token: _Token) -> None:
     _current.reset(call_token)
 
 
-def note_attempt(call: CompatCall, retries_taken: int, request: Any, options: Any) -> None:
-    """One HTTP attempt: counts retries, keeps the first URL, and looks at the first body for dropped features."""
-    call.retries = max(call.retries, retries_taken)
+def note_attempt(call: CompatCall, request: Any, options: Any) -> None:
+    """One HTTP attempt: counts retries, keeps the first URL, and looks at the first body for dropped features.
+
+    Attempts are counted rather than read from `retries_taken`, which openai < 1.4x does not pass.
+    """
+    call.attempts += 1
+    call.retries = call.attempts - 1
     if call.attempt_url is None:
         call.attempt_url = str(getattr(request, "url", "")) or None
     if call.inspected:

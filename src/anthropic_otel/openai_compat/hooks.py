@@ -96,13 +96,13 @@ async def create_async(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], k
 
 
 def build_request(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """`BaseClient._build_request(options, retries_taken=...)`: once per HTTP attempt."""
+    """`BaseClient._build_request(options, ...)`: once per HTTP attempt."""
     request = wrapped(*args, **kwargs)
     call = calls.current_call()
     if call is not None:
         try:
             options = args[0] if args else kwargs.get("options")
-            calls.note_attempt(call, int(kwargs.get("retries_taken", 0)), request, options)
+            calls.note_attempt(call, request, options)
         except Exception:
             log.debug("anthropic-otel: could not note an attempt", exc_info=True)
     return request
