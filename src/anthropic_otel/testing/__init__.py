@@ -10,8 +10,9 @@
 It speaks enough of the Messages API for the real SDK, sync and async, every version: JSON
 messages and SSE streams (text, thinking, tool use with `input_json_delta`), `count_tokens`,
 Message Batches (results as JSONL), legacy `/v1/complete`, the Vertex (`:rawPredict`) and
-Bedrock (`/model/{id}/invoke`) routes, and the API's error bodies. Every answer carries a
-`request-id` and `anthropic-ratelimit-*` headers.
+Bedrock (`/model/{id}/invoke`) routes, the API's error bodies, and the OpenAI compatibility
+layer's `/v1/chat/completions` (OpenAI-format JSON and SSE, for the `openai` SDK; see `_chat`).
+Every answer carries a `request-id` and `anthropic-ratelimit-*` headers.
 
 What a message request gets, first match wins:
 1. the next reply queued with `api.queue(...)` (`MessageReply`, `ErrorReply` or `Fault`);

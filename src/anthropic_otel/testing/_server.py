@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from anthropic_otel.testing._batches import BatchStore
 from anthropic_otel.testing._bodies import PromptCache, count_input_tokens, message_body, sse_events
+from anthropic_otel.testing._chat import answer_chat
 from anthropic_otel.testing._replies import ErrorReply, Fault, MessageReply, Reply, reply_from_json
 
 __all__ = ["FakeClaudeAPI", "RecordedRequest"]
@@ -229,6 +230,8 @@ class FakeClaudeAPI:
         return headers
 
     def _route(self, handler: _Handler, method: str, path: str, headers: dict[str, str], body: dict[str, Any]) -> None:
+        if method == "POST" and path == "/v1/chat/completions":  # the OpenAI compatibility layer (`_chat`)
+            return answer_chat(self, handler, self._next_reply(headers), body)
         for pattern in _MESSAGE_ROUTES:
             match = pattern.match(path)
             if match and method == "POST":

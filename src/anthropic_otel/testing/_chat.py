@@ -1,0 +1,136 @@
+"""The fake API's `/v1/chat/completions`: the Claude API's OpenAI compatibility layer, as the `openai` SDK sees it.
+
+Answers are the same scripted replies as `/v1/messages` (`MessageReply`, `ErrorReply`, `Fault`),
+rendered in the OpenAI format: a `chat.completion` JSON body, or `chat.completion.chunk` SSE
+lines (no `event:` names) ending in `data: [DONE]`, with usage in a last chunk of no choices
+only when `stream_options.include_usage` asks for it, as OpenAI does. Like the real layer it
+ignores what the Messages API would do with prompt caching (no cache usage, ever) and returns no
+thinking text. Errors carry the OpenAI error body (`{"error": {"message", "type", "param",
+"code"}}`) with the Claude API's error types, and every answer the Claude API's `request-id`
+and `anthropic-ratelimit-*` headers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any, Optional
+
+from anthropic_otel.testing._bodies import PromptCache, _word_chunks, message_body
+from anthropic_otel.testing._replies import ErrorReply, Fault, MessageReply, Reply
+
+if TYPE_CHECKING:
+    from anthropic_otel.testing._server import FakeClaudeAPI, _Handler
+
+__all__ = ["answer_chat", "chat_chunks", "chat_completion"]
+
+# How a Messages API stop reason reads in the OpenAI format.
+FINISH_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
+
+
+class _NoCache(PromptCache):
+    """The compatibility layer does not support prompt caching: `cache_control` is ignored."""
+
+    def usage(self, request: dict[str, Any]) -> Optional[dict[str, Any]]:
+        return None
+
+
+def _message(reply: MessageReply, request: dict[str, Any]) -> dict[str, Any]:
+    """The Messages API answer behind the compat answer, usage computed from the OpenAI request."""
+    prompt = {"messages": request.get("messages"), "tools": request.get("tools")}
+    return message_body(reply, {**prompt, "model": request.get("model")}, _NoCache(), None)
+
+
+def _usage(message: dict[str, Any]) -> dict[str, int]:
+    usage = message["usage"]
+    prompt = usage["input_tokens"] + usage["cache_read_input_tokens"] + usage["cache_creation_input_tokens"]
+    completion = usage["output_tokens"]
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _tool_calls(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": block["id"],
+            "type": "function",
+            "function": {"name": block["name"], "arguments": json.dumps(block["input"])},
+        }
+        for block in message["content"]
+        if block["type"] == "tool_use"
+    ]
+
+
+def chat_completion(reply: MessageReply, request: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body of a non-streamed chat completion. Thinking blocks are dropped, as the layer drops them."""
+    message = _message(reply, request)
+    text = "".join(block["text"] for block in message["content"] if block["type"] == "text")
+    answer: dict[str, Any] = {"role": "assistant", "content": text or None}
+    tool_calls = _tool_calls(message)
+    if tool_calls:
+        answer["tool_calls"] = tool_calls
+    return {
+        "id": message["id"],
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": message["model"],
+        "choices": [
+            {"index": 0, "message": answer, "finish_reason": FINISH_REASONS.get(message["stop_reason"], "stop")}
+        ],
+        "usage": _usage(message),
+    }
+
+
+def chat_chunks(reply: MessageReply, request: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `chat.completion.chunk` objects of a streamed answer, in order (without `[DONE]`)."""
+    message = _message(reply, request)
+    head = {"id": message["id"], "object": "chat.completion.chunk", "created": int(time.time())}
+    head["model"] = message["model"]
+
+    def chunk(delta: dict[str, Any], finish: Optional[str] = None) -> dict[str, Any]:
+        return {**head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    chunks = [chunk({"role": "assistant", "content": ""})]
+    for block in message["content"]:
+        if block["type"] == "text":
+            chunks.extend(chunk({"content": part}) for part in _word_chunks(block["text"]))
+    for index, call in enumerate(_tool_calls(message)):
+        chunks.append(chunk({"tool_calls": [{"index": index, **call}]}))
+    chunks.append(chunk({}, FINISH_REASONS.get(message["stop_reason"], "stop")))
+    options = request.get("stream_options")
+    if isinstance(options, dict) and options.get("include_usage"):
+        chunks.append({**head, "choices": [], "usage": _usage(message)})
+    return chunks
+
+
+def answer_chat(api: FakeClaudeAPI, handler: _Handler, reply: Reply, request: dict[str, Any]) -> None:
+    """Answer one `POST /v1/chat/completions` with `reply`."""
+    if isinstance(reply, ErrorReply):
+        extra = dict(reply.headers)
+        if reply.retry_after is not None:
+            extra["retry-after"] = f"{reply.retry_after:g}"
+        error = {"message": reply.message or f"fake {reply.type} ({reply.status})", "type": reply.type}
+        handler.send_json(reply.status, {"error": {**error, "param": None, "code": None}}, api._headers(extra))
+        return
+    fault = reply if isinstance(reply, Fault) else None
+    message_reply = reply if isinstance(reply, MessageReply) else MessageReply()
+    delay = message_reply.delay + (fault.seconds if fault is not None and fault.kind == "delay" else 0.0)
+    if delay:
+        time.sleep(delay)
+    headers = api._headers(message_reply.headers)
+    if not request.get("stream"):
+        handler.send_json(200, chat_completion(message_reply, request), headers)
+        return
+    handler._head(
+        200,
+        {"content-type": "text/event-stream", "transfer-encoding": "chunked", "cache-control": "no-cache", **headers},
+    )
+    lines = [f"data: {json.dumps(chunk)}\n\n".encode() for chunk in chat_chunks(message_reply, request)]
+    lines.append(b"data: [DONE]\n\n")
+    cut = fault is not None and fault.kind in ("truncated_sse", "drop_mid_stream")
+    for line in lines[: fault.after_events] if cut and fault is not None else lines:
+        handler.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+        handler.wfile.flush()
+    if fault is not None and fault.kind == "drop_mid_stream":
+        handler.abort()
+        return
+    handler.wfile.write(b"0\r\n\r\n")
