@@ -147,8 +147,8 @@ def _prefix_changed(prefix: Prefix, before: _Written, created: int) -> Finding:
         part = "messages"
     return Finding(
         "cache_prefix_changed",
-        f"this call wrote {created} cache tokens and read none: the {part} before its breakpoint differ from "
-        f"the prefix this route and model cached within the TTL; {CODES['cache_prefix_changed'].fix}",
+        f"this call wrote {created} cache tokens and read none: the {part} before its breakpoint changed since "
+        f"this route and model cached a prefix within its TTL; {CODES['cache_prefix_changed'].fix}",
         {"anthropic.diagnostic.changed": part, "gen_ai.usage.cache_creation.input_tokens": created},
     )
 
