@@ -61,7 +61,8 @@ def test_a_timestamp_before_the_breakpoint_is_reported(
         ask(client, system(f"Now: 2026-11-25T10:00:07 {run}. {POLICY}"), stream)
 
     written = cache_writes(span_exporter)
-    assert len(written) == 2 and written[1] > 0
+    assert len(written) == 2
+    assert written[1] > 0
     message = (
         f"this call wrote {written[1]} cache tokens and read none: the system prompt before its breakpoint changed "
         f"since this route and model cached a prefix within its TTL; {CODES['cache_prefix_changed'].fix}"
@@ -139,7 +140,8 @@ def test_breakpoints_without_any_cache_traffic_are_reported(
     api.queue(MessageReply(usage={"input_tokens": 57, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}))
     ask(make_client(sdk_tracing=sdk_tracing), system("Be brief."), stream)
 
-    message = f"1 cache_control breakpoint(s) but no cache written or read (57 input tokens); {CODES['cache_not_written'].fix}"
+    fix = CODES["cache_not_written"].fix
+    message = f"1 cache_control breakpoint(s) but no cache written or read (57 input tokens); {fix}"
     assert diagnostic_events(span_exporter) == [
         {
             "anthropic.diagnostic.breakpoints": 1,
@@ -183,4 +185,5 @@ def test_prefix_hashes_follow_breakpoints_and_ttls() -> None:
     assert prompt_prefix(moved) == type(prefix)(prefix.tools, prefix.system, prefix.breakpoints[:1])
     assert prompt_prefix({"messages": user_message()}) is None
     automatic = prompt_prefix({"messages": user_message(), "cache_control": {"type": "ephemeral", "ttl": "1h"}})
-    assert automatic is not None and [ttl for _, ttl in automatic.breakpoints] == [3600.0]
+    assert automatic is not None
+    assert [ttl for _, ttl in automatic.breakpoints] == [3600.0]
