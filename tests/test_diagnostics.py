@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -175,3 +176,12 @@ def test_a_failing_detector_changes_nothing_for_the_call_nor_the_others(
     assert len(span_exporter.get_finished_spans()) == 1
     assert [event["anthropic.diagnostic.code"] for event in diagnostic_events(span_exporter)] == ["max_tokens_reached"]
     assert diagnostic_counts(metric_reader) == {"max_tokens_reached": 1}
+
+
+def test_the_readme_checklist_lists_exactly_the_codes_with_their_symptoms() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Troubleshooting checklist\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| ") and "`" in line]
+    listed = {row[1].strip("`"): row[0].removeprefix("| ") for row in rows}
+    assert len(rows) == len(listed)
+    assert listed == {code: entry.symptom for code, entry in CODES.items()}
