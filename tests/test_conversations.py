@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 import anthropic_otel
 from anthropic_otel.diagnostics import CODES
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, MessageReply, ToolUse
-from tests.conftest import ClientFactory
+from tests.conftest import SDK_TRACES, ClientFactory
 from tests.test_diagnostics import MODEL, SDK_PATHS, diagnostic_counts, diagnostic_events
 
 pytestmark = pytest.mark.usefixtures("instrument")
@@ -199,3 +199,23 @@ def test_a_failed_call_does_not_move_the_conversation_on(
 
     assert len(span_exporter.get_finished_spans()) == 3
     assert diagnostic_events(span_exporter) == []
+
+
+@pytest.mark.skipif(not SDK_TRACES, reason="the conversation_id client option is SDK 1.14+")
+def test_the_clients_conversation_option_is_a_conversation_too(
+    api: FakeClaudeAPI,
+    make_client: ClientFactory,
+    tracer_provider: Any,
+    span_exporter: InMemorySpanExporter,
+    metric_reader: InMemoryMetricReader,
+) -> None:
+    client = make_client(open_telemetry={"tracer_provider": tracer_provider, "conversation_id": "c-option"})
+    send(client, [user("Where is order 7?")])
+    send(client, [user("And order 8?")])
+
+    assert [span.attributes["gen_ai.conversation.id"] for span in span_exporter.get_finished_spans()] == [
+        "c-option",
+        "c-option",
+    ]
+    assert [event["anthropic.diagnostic.code"] for event in diagnostic_events(span_exporter)] == ["history_dropped"]
+    assert diagnostic_counts(metric_reader) == {"history_dropped": 1}

@@ -23,7 +23,7 @@ from anthropic_otel.attributes import int_field
 from anthropic_otel.diagnostics.findings import CODES, Finding
 from anthropic_otel.diagnostics.state import BoundedLRU, canonical, digest
 
-__all__ = ["CacheWatch", "Prefix", "prompt_prefix"]
+__all__ = ["CacheWatch", "Prefix", "has_breakpoints", "prompt_prefix"]
 
 TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
 _KEYS = 256  # (route, model) pairs remembered
@@ -50,9 +50,31 @@ def _without_control(block: Any) -> tuple[Any, Optional[float]]:
     return {key: value for key, value in block.items() if key != "cache_control"}, ttl
 
 
+def has_breakpoints(request: dict[str, Any]) -> bool:
+    """Whether any block of the request carries `cache_control`: key lookups only, no serialising."""
+    if "cache_control" in request:
+        return True
+    for section in ("tools", "system", "messages"):
+        value = request.get(section)
+        if not isinstance(value, list):
+            continue
+        for item in value:
+            if not isinstance(item, dict):
+                continue
+            if "cache_control" in item:
+                return True
+            content = item.get("content")
+            if isinstance(content, list) and any(isinstance(b, dict) and "cache_control" in b for b in content):
+                return True
+    return False
+
+
 def prompt_prefix(request: Any) -> Optional[Prefix]:
-    """The prefix hashes of a request with `cache_control` breakpoints; None without any."""
-    if not isinstance(request, dict):
+    """The prefix hashes of a request with `cache_control` breakpoints; None without any.
+
+    Requests without breakpoints (most) are recognised by key lookups, before anything is hashed.
+    """
+    if not isinstance(request, dict) or not has_breakpoints(request):
         return None
     running = digest()
     breakpoints: list[tuple[bytes, float]] = []
