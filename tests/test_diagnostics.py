@@ -185,3 +185,56 @@ def test_the_readme_checklist_lists_exactly_the_codes_with_their_symptoms() -> N
     listed = {row[1].strip("`"): row[0].removeprefix("| ") for row in rows}
     assert len(rows) == len(listed)
     assert listed == {code: entry.symptom for code, entry in CODES.items()}
+
+
+def _every_signature(api: FakeClaudeAPI, client: Any) -> None:
+    """Two calls of one conversation that between them show every detector's signature."""
+    zero_cache = {"input_tokens": 40, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+    api.queue(
+        ErrorReply(429, retry_after=0),
+        MessageReply(text="cut", stop_reason="max_tokens", usage=zero_cache),
+        MessageReply(text="fine"),
+    )
+    cached = [{"type": "text", "text": "policy", "cache_control": {"type": "ephemeral"}}]
+    with anthropic_otel.conversation("c-all"):
+        client.messages.create(
+            model=MODEL,
+            max_tokens=16,
+            system=cached,
+            messages=user_message("first"),
+            extra_headers={"anthropic-beta": "no-such-beta"},
+        )
+        client.messages.create(model=MODEL, max_tokens=16, messages=user_message("second"))
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        (None, {"rate_limited", "max_tokens_reached", "cache_not_written", "beta_header_unknown", "history_dropped"}),
+        ("none", set()),
+        ("all,-history_dropped,-beta_header_unknown", {"rate_limited", "max_tokens_reached", "cache_not_written"}),
+    ],
+)
+def test_each_code_is_reported_only_when_switched_on(
+    api: FakeClaudeAPI,
+    make_client: ClientFactory,
+    span_exporter: InMemorySpanExporter,
+    metric_reader: InMemoryMetricReader,
+    tracer_provider: Any,
+    meter_provider: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    setting: Any,
+    expected: set[str],
+) -> None:
+    if setting is not None:
+        monkeypatch.setenv("ANTHROPIC_OTEL_DIAGNOSTICS", setting)
+    instrumentor = AnthropicInstrumentor()
+    instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    try:
+        _every_signature(api, make_client(max_retries=1))
+    finally:
+        instrumentor.uninstrument()
+
+    assert len(span_exporter.get_finished_spans()) == 2
+    assert diagnostic_counts(metric_reader) == dict.fromkeys(expected, 1)
+    assert {event["anthropic.diagnostic.code"] for event in diagnostic_events(span_exporter)} == expected
