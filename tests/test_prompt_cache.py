@@ -12,7 +12,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import anthropic_otel
 from anthropic_otel.diagnostics import CODES
-from anthropic_otel.diagnostics.prompt_cache import prompt_prefix
+from anthropic_otel.diagnostics.prompt_cache import CacheWatch, prompt_prefix
+from anthropic_otel.diagnostics.state import BoundedLRU
 from anthropic_otel.testing import FakeClaudeAPI, MessageReply
 from tests.conftest import ClientFactory, spans_named, user_message
 from tests.test_diagnostics import MODEL, SDK_PATHS, diagnostic_counts, diagnostic_events
@@ -187,3 +188,29 @@ def test_prefix_hashes_follow_breakpoints_and_ttls() -> None:
     automatic = prompt_prefix({"messages": user_message(), "cache_control": {"type": "ephemeral", "ttl": "1h"}})
     assert automatic is not None
     assert [ttl for _, ttl in automatic.breakpoints] == [3600.0]
+
+
+@pytest.mark.parametrize(("ttl", "later", "fires"), [("", 299.0, True), ("", 301.0, False), ("1h", 3599.0, True)])
+def test_a_different_prefix_counts_only_within_the_ttl_of_the_last_write(ttl: str, later: float, fires: bool) -> None:
+    now = [0.0]
+    watch = CacheWatch(clock=lambda: now[0])
+    written = {"cache_creation_input_tokens": 1500, "cache_read_input_tokens": 0}
+    first = prompt_prefix({"system": system("v1", ttl), "messages": user_message()})
+    second = prompt_prefix({"system": system("v2", ttl), "messages": user_message()})
+    assert first is not None
+    assert second is not None
+    options = {"prefix_changed": True, "not_written": True}
+    assert watch.observe(("r", "m"), first, written, **options) == []
+    now[0] = later
+    codes = [finding.code for finding in watch.observe(("r", "m"), second, written, **options)]
+    assert codes == (["cache_prefix_changed"] if fires else [])
+
+
+def test_state_is_bounded() -> None:
+    lru: BoundedLRU[str, int] = BoundedLRU(3)
+    for index in range(10):
+        lru.put(f"k{index}", index)
+    lru.get("k7")
+    lru.put("k10", 10)
+    assert len(lru) == 3
+    assert (lru.get("k7"), lru.get("k8"), lru.get("k10")) == (7, None, 10)
