@@ -40,14 +40,13 @@ class _Turn:
 
 
 def _hashes(messages: Sequence[Any], at: int) -> tuple[Optional[bytes], bytes]:
-    """The running hash of `messages` after the first `at` of them (None if fewer), and of all."""
-    running = digest()
-    prefix = running if at == 0 else None
-    for index, message in enumerate(messages, 1):
-        running = digest(running, canonical(message))
-        if index == at:
-            prefix = running
-    return prefix, running
+    """The hash of the first `at` messages (None if there are fewer), and of all of them.
+
+    Whole-list serialisations (one C-level `json.dumps` each) rather than one per message: a
+    list's prefix serialises to the same bytes as the earlier, shorter list did.
+    """
+    prefix = digest(canonical(list(messages[:at]))) if 0 <= at <= len(messages) else None
+    return prefix, digest(canonical(list(messages)))
 
 
 def _answered(messages: Sequence[Any]) -> set[str]:
