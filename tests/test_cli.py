@@ -14,6 +14,7 @@ import anthropic
 import pytest
 
 from anthropic_otel import _demo, cli
+from anthropic_otel.diagnostics import CODES
 from tests.conftest import SDK_TRACES, OTLPReceiver
 
 ROUTES = ["triage", "triage", "triage", "reply-draft", "order-lookup", "order-lookup", "triage", "reply-draft"]
@@ -99,6 +100,14 @@ def test_demo_prints_one_row_per_span_with_its_request_id_and_tokens(
         "token.type=input",
         f"{calls_with_tokens + results}",
         f"{total_in + results_in:,}",
+    ]
+    # The retried 429 is the demo's one diagnostic, counted by code.
+    (diagnostic_row,) = [line for line in output.splitlines() if "diagnostic.code=" in line]
+    assert [cell.strip() for cell in diagnostic_row.split("│")[1:-1]][:4] == [
+        "anthropic.client.diagnostics",
+        "diagnostic.code=rate_limited",
+        "1",
+        "1",
     ]
 
 
@@ -262,3 +271,23 @@ def test_doctor_reports_disabled_instrumentation_and_content_capture() -> None:
         "prompts and replies go into telemetry and may hold personal data" in found
     )
     assert result.returncode == 0
+
+
+def test_doctor_says_which_diagnostics_are_on() -> None:
+    found = lines(doctor())
+    assert (
+        f"ok diagnostics all {len(CODES)} on (ANTHROPIC_OTEL_DIAGNOSTICS not set); "
+        "findings warned once per code and route" in found
+    )
+    some = lines(doctor(ANTHROPIC_OTEL_DIAGNOSTICS="all,-history_dropped", ANTHROPIC_OTEL_DIAGNOSTICS_WARN="never"))
+    on = ", ".join(code for code in CODES if code != "history_dropped")
+    assert (
+        f"ok diagnostics {len(CODES) - 1} of {len(CODES)} on: {on}; off: history_dropped "
+        "(ANTHROPIC_OTEL_DIAGNOSTICS=all,-history_dropped); findings not logged" in some
+    )
+    off = lines(doctor(ANTHROPIC_OTEL_DIAGNOSTICS="none,max_token_reached"))
+    assert "warn diagnostics ANTHROPIC_OTEL_DIAGNOSTICS names unknown codes: max_token_reached" in off
+    assert (
+        "info diagnostics all off (ANTHROPIC_OTEL_DIAGNOSTICS=none,max_token_reached): "
+        "no anthropic.diagnostic events, counter or warnings" in off
+    )

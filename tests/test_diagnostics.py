@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
+import anthropic
 import pytest
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+import anthropic_otel
 from anthropic_otel import AnthropicInstrumentor
 from anthropic_otel.diagnostics import CODES, EVENT_NAME, parse_selection
 from anthropic_otel.sdk import sdk_has_tracing
-from anthropic_otel.testing import FakeClaudeAPI, MessageReply
+from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, MessageReply
 from tests.conftest import ClientFactory, metric_points, user_message
 
 MODEL = "claude-haiku-4-5"
@@ -128,3 +131,110 @@ def test_selection_parses_all_none_lists_and_exclusions() -> None:
     )
     assert parse_selection("all,-history_dropped") == (frozenset(CODES) - {"history_dropped"}, [])
     assert parse_selection("max_token_reached") == (frozenset(), ["max_token_reached"])
+
+
+def _boom(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("detector bug")
+
+
+@pytest.mark.usefixtures("instrument")
+@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_failing_detector_changes_nothing_for_the_call_nor_the_others(
+    api: FakeClaudeAPI,
+    make_client: ClientFactory,
+    span_exporter: InMemorySpanExporter,
+    metric_reader: InMemoryMetricReader,
+    monkeypatch: pytest.MonkeyPatch,
+    sdk_tracing: bool,
+    stream: bool,
+) -> None:
+    from anthropic_otel import diagnostics
+
+    for name in ("unknown_betas", "prompt_prefix", "failed_attempt"):
+        monkeypatch.setattr(diagnostics, name, _boom)
+    monkeypatch.setattr(diagnostics.ConversationWatch, "observe", _boom)
+    monkeypatch.setattr(diagnostics.RateLimitWatch, "started", _boom)
+    api.queue(ErrorReply(429, retry_after=0), MessageReply(text="cut", stop_reason="max_tokens"))
+    client = make_client(sdk_tracing=sdk_tracing, max_retries=1)
+    arguments: dict[str, Any] = {
+        "model": MODEL,
+        "max_tokens": 16,
+        "system": [{"type": "text", "text": "policy", "cache_control": {"type": "ephemeral"}}],
+        "messages": user_message(),
+        "extra_headers": {"anthropic-beta": "no-such-beta"},
+    }
+    with anthropic_otel.conversation("c-boom"):
+        if stream:
+            with client.messages.stream(**arguments) as events:
+                message = events.get_final_message()
+        else:
+            message = client.messages.create(**arguments)
+
+    assert isinstance(message, anthropic.types.Message)
+    assert (message.content[0].text, message.stop_reason) == ("cut", "max_tokens")
+    assert len(span_exporter.get_finished_spans()) == 1
+    assert [event["anthropic.diagnostic.code"] for event in diagnostic_events(span_exporter)] == ["max_tokens_reached"]
+    assert diagnostic_counts(metric_reader) == {"max_tokens_reached": 1}
+
+
+def test_the_readme_checklist_lists_exactly_the_codes_with_their_symptoms() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Troubleshooting checklist\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| ") and "`" in line]
+    listed = {row[1].strip("`"): row[0].removeprefix("| ") for row in rows}
+    assert len(rows) == len(listed)
+    assert listed == {code: entry.symptom for code, entry in CODES.items()}
+
+
+def _every_signature(api: FakeClaudeAPI, client: Any) -> None:
+    """Two calls of one conversation that between them show every detector's signature."""
+    zero_cache = {"input_tokens": 40, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+    api.queue(
+        ErrorReply(429, retry_after=0),
+        MessageReply(text="cut", stop_reason="max_tokens", usage=zero_cache),
+        MessageReply(text="fine"),
+    )
+    cached = [{"type": "text", "text": "policy", "cache_control": {"type": "ephemeral"}}]
+    with anthropic_otel.conversation("c-all"):
+        client.messages.create(
+            model=MODEL,
+            max_tokens=16,
+            system=cached,
+            messages=user_message("first"),
+            extra_headers={"anthropic-beta": "no-such-beta"},
+        )
+        client.messages.create(model=MODEL, max_tokens=16, messages=user_message("second"))
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        (None, {"rate_limited", "max_tokens_reached", "cache_not_written", "beta_header_unknown", "history_dropped"}),
+        ("none", set()),
+        ("all,-history_dropped,-beta_header_unknown", {"rate_limited", "max_tokens_reached", "cache_not_written"}),
+    ],
+)
+def test_each_code_is_reported_only_when_switched_on(
+    api: FakeClaudeAPI,
+    make_client: ClientFactory,
+    span_exporter: InMemorySpanExporter,
+    metric_reader: InMemoryMetricReader,
+    tracer_provider: Any,
+    meter_provider: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    setting: Any,
+    expected: set[str],
+) -> None:
+    if setting is not None:
+        monkeypatch.setenv("ANTHROPIC_OTEL_DIAGNOSTICS", setting)
+    instrumentor = AnthropicInstrumentor()
+    instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    try:
+        _every_signature(api, make_client(max_retries=1))
+    finally:
+        instrumentor.uninstrument()
+
+    assert len(span_exporter.get_finished_spans()) == 2
+    assert diagnostic_counts(metric_reader) == dict.fromkeys(expected, 1)
+    assert {event["anthropic.diagnostic.code"] for event in diagnostic_events(span_exporter)} == expected

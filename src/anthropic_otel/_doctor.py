@@ -4,7 +4,7 @@ Each check is one line with a level (`ok`, `info`, `warn`, `FAIL`) and, where so
 done, the fix on the line below. It reads only this process: the installed SDK and whether it
 traces by itself, our entry point and whether the instrumentation is active, the global
 providers and their exporters, the OTLP endpoint (probed with a 1-second timeout), the switches
-that disable us, and whether message content is captured. Run it the way the app runs
+that disable us, whether message content is captured, and which diagnostics are on. Run it the way the app runs
 (`opentelemetry-instrument anthropic-otel doctor` for zero-code set-ups) to see the app's view.
 It needs only the OpenTelemetry API: no SDK, exporter or anthropic import is required.
 """
@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from anthropic_otel import AnthropicInstrumentor, __version__
+from anthropic_otel.diagnostics import CODES, parse_selection
 from anthropic_otel.sdk import sdk_has_tracing
 
 __all__ = ["ENTRY_POINT", "Check", "checks", "probe", "run"]
@@ -35,6 +36,8 @@ __all__ = ["ENTRY_POINT", "Check", "checks", "probe", "run"]
 ENTRY_POINT = "anthropic_otel"
 ENTRY_POINT_GROUP = "opentelemetry_instrumentor"
 CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+DIAGNOSTICS_ENV = "ANTHROPIC_OTEL_DIAGNOSTICS"
+DIAGNOSTICS_WARN_ENV = "ANTHROPIC_OTEL_DIAGNOSTICS_WARN"
 TIMEOUT_S = 1.0
 _STYLES = {
     "ok": "[green]ok  [/green]",
@@ -251,9 +254,37 @@ def content_checks() -> Iterator[Check]:
         yield Check("info", "content capture", message)
 
 
+def diagnostics_checks() -> Iterator[Check]:
+    """Which diagnostic codes `ANTHROPIC_OTEL_DIAGNOSTICS` switches on, and how findings are logged."""
+    raw = os.environ.get(DIAGNOSTICS_ENV)
+    enabled, unknown = parse_selection(raw)
+    setting = f"{DIAGNOSTICS_ENV}={raw}" if raw else f"{DIAGNOSTICS_ENV} not set"
+    warn = (os.environ.get(DIAGNOSTICS_WARN_ENV) or "once").strip().lower()
+    logged = {"once": "warned once per code and route", "always": "warned every time", "never": "not logged"}
+    if unknown:
+        hint = f"known codes: {', '.join(CODES)} (or all, none, all,-code)"
+        yield Check("warn", "diagnostics", f"{DIAGNOSTICS_ENV} names unknown codes: {', '.join(unknown)}", hint)
+    if not enabled:
+        yield Check("info", "diagnostics", f"all off ({setting}): no anthropic.diagnostic events, counter or warnings")
+        return
+    on = [code for code in CODES if code in enabled]
+    off = [code for code in CODES if code not in enabled]
+    scope = f"all {len(on)} on"
+    if off:
+        scope = f"{len(on)} of {len(CODES)} on: {', '.join(on)}; off: {', '.join(off)}"
+    yield Check("ok", "diagnostics", f"{scope} ({setting}); findings {logged.get(warn, logged['once'])}")
+
+
 def checks() -> list[Check]:
     """Every check, in the order they are printed."""
-    return [*sdk_checks(), *instrumentor_checks(), *provider_checks(), *otlp_checks(), *content_checks()]
+    return [
+        *sdk_checks(),
+        *instrumentor_checks(),
+        *provider_checks(),
+        *otlp_checks(),
+        *content_checks(),
+        *diagnostics_checks(),
+    ]
 
 
 def render(console: Console, found: Iterable[Check]) -> None:

@@ -33,7 +33,7 @@ from anthropic_otel.attributes import (
     url_attributes,
 )
 from anthropic_otel.batch_results import wrap_batch_results
-from anthropic_otel.diagnostics import Finding
+from anthropic_otel.diagnostics import FailedAttempt, Finding
 from anthropic_otel.metrics import METRIC_KEYS, CallMetrics
 from anthropic_otel.operations import Operation, operation_for
 from anthropic_otel.outcomes import final_response, outcome_attributes, response_body
@@ -44,7 +44,7 @@ from anthropic_otel.routes import current_conversation, current_route
 from anthropic_otel.sdk import client_conversation, client_makes_span, provider_name, server_of
 from anthropic_otel.telemetry import Telemetry
 
-__all__ = ["SCOPE_KEYS", "CallRecord", "begin", "current_call", "finish", "finish_result"]
+__all__ = ["SCOPE_KEYS", "CallRecord", "begin", "current_call", "finish", "finish_result", "note_retry"]
 
 # Not `__name__`: `anthropic_otel.calls` is the logger of the per-call JSON lines (`records`).
 log = logging.getLogger("anthropic_otel.lifecycle")
@@ -64,6 +64,7 @@ class CallRecord:
         "attempt_url",
         "attributes",
         "diagnosed",
+        "failed_attempts",
         "findings",
         "operation",
         "request",
@@ -71,6 +72,7 @@ class CallRecord:
         "retries",
         "sdk_seen",
         "sdk_span",
+        "sent_early",
         "span",
         "start_ns",
         "start_s",
@@ -84,6 +86,8 @@ class CallRecord:
         self.request: Any = None
         self.findings: list[Finding] = []
         self.diagnosed = False
+        self.failed_attempts: list[FailedAttempt] = []
+        self.sent_early = False
         self.start_s = time.perf_counter()
         self.start_ns = time.time_ns()
         self.span: Optional[Span] = None
@@ -195,6 +199,15 @@ def note_attempt(retries_taken: int, request: Any) -> None:
     record.retries = max(record.retries, retries_taken)
     if record.attempt_url is None:
         record.attempt_url = getattr(request, "url", None)
+    if retries_taken:
+        record.telemetry.diagnostics.on_attempt(record)
+
+
+def note_retry(response: Any) -> None:
+    """Called when the SDK decides to retry an attempt that got `response` (a 429, 529, 5xx, ...)."""
+    record = _current.get()
+    if record is not None:
+        record.telemetry.diagnostics.on_retry(record, response)
 
 
 def note_response(response: Any) -> None:

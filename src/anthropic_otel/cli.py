@@ -39,7 +39,13 @@ RICH_HINT = "pip install rich  (or: pip install 'anthropic-otel[cli]')"
 DEMO_HINT = "pip install opentelemetry-sdk anthropic  (or: pip install 'anthropic-otel[cli]')"
 NONE = "\u2013"  # an en dash: no value
 # Metric point attributes that split a metric's totals into rows; all low-cardinality.
-BREAKDOWN = ("gen_ai.token.type", "anthropic.cache.operation", "anthropic.cost.category", "error.type")
+BREAKDOWN = (
+    "gen_ai.token.type",
+    "anthropic.cache.operation",
+    "anthropic.cost.category",
+    "error.type",
+    "anthropic.diagnostic.code",
+)
 
 
 def _wide_console() -> Console:

@@ -88,6 +88,21 @@ def process_response(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwa
     return wrapped(*args, **kwargs)
 
 
+def should_retry(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """`BaseClient._should_retry(response)`: asked for each failed attempt; a True answer means a retry.
+
+    The one place every SDK version shows the response of an attempt it retries (429s included),
+    which otherwise never reaches the application or `_process_response`.
+    """
+    retry = wrapped(*args, **kwargs)
+    if retry is True and calls.current_call() is not None:
+        try:
+            calls.note_retry(args[0] if args else kwargs.get("response"))
+        except Exception:
+            log.debug("anthropic-otel: could not note a retry", exc_info=True)
+    return retry
+
+
 def finish_api_call_span(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """`anthropic._base_client.finish_api_call_span(client, span, result)` (SDK 1.14+)."""
     if len(args) >= 3 and calls.current_call() is not None:
@@ -111,5 +126,6 @@ WRAP_TARGETS: tuple[WrapTarget, ...] = (
     WrapTarget("anthropic._base_client", "BaseClient._build_request", build_request),
     WrapTarget("anthropic._base_client", "SyncAPIClient._process_response", process_response),
     WrapTarget("anthropic._base_client", "AsyncAPIClient._process_response", process_response),
+    WrapTarget("anthropic._base_client", "BaseClient._should_retry", should_retry),
     WrapTarget("anthropic._base_client", "finish_api_call_span", finish_api_call_span, optional=True),
 )

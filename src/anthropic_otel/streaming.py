@@ -54,7 +54,18 @@ _USAGE_FIELDS = (
 class StreamRecorder:
     """The state of one streamed call: a handful of scalars, never the streamed text."""
 
-    __slots__ = ("__weakref__", "complete", "delta_seen", "finished", "message", "record", "stopped", "ttft", "usage")
+    __slots__ = (
+        "__weakref__",
+        "complete",
+        "delta_seen",
+        "finished",
+        "message",
+        "record",
+        "stopped",
+        "tool_ids",
+        "ttft",
+        "usage",
+    )
 
     def __init__(self, record: CallRecord, complete: Complete) -> None:
         self.record = record
@@ -62,6 +73,7 @@ class StreamRecorder:
         self.ttft: Optional[float] = None
         self.message: dict[str, Any] = {}
         self.usage: dict[str, Any] = {}
+        self.tool_ids: list[dict[str, Any]] = []
         self.delta_seen = False
         self.stopped = False
         self.finished = False
@@ -81,6 +93,11 @@ class StreamRecorder:
                 self._on_message_event(kind, event)
             except Exception:
                 log.debug("anthropic-otel: could not read a stream event", exc_info=True)
+        elif kind == "content_block_start":
+            block = getattr(event, "content_block", None)
+            if getattr(block, "type", None) == "tool_use":
+                # Only the id: diagnostics check that the next request answers it with a tool_result.
+                self.tool_ids.append({"type": "tool_use", "id": getattr(block, "id", None)})
 
     def _on_message_event(self, kind: str, event: Any) -> None:
         if kind == "message_start":
@@ -113,6 +130,8 @@ class StreamRecorder:
         """The message as far as the stream got; without `message_delta` the output count is a placeholder."""
         usage = dict(self.usage)
         message = {**self.message, "usage": usage}
+        if self.tool_ids:
+            message["content"] = self.tool_ids
         if not self.delta_seen:
             usage.pop("output_tokens", None)
             usage.pop("output_tokens_details", None)

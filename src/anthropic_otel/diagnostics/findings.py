@@ -25,7 +25,7 @@ class Code:
 CODES: dict[str, Code] = {
     "beta_header_unknown": Code(
         "a beta feature does nothing",
-        "the anthropic-beta value is not one the installed SDK knows: check its spelling or upgrade anthropic",
+        "an unknown beta name switches nothing on: fix its spelling, or upgrade anthropic if the beta is newer",
     ),
     "cache_prefix_changed": Code(
         "caching saves nothing",
@@ -53,11 +53,6 @@ CODES: dict[str, Code] = {
     "max_tokens_reached": Code(
         "answers cut off",
         "stop_reason is max_tokens: raise max_tokens or ask for shorter output",
-    ),
-    "stream_tool_json": Code(
-        "streaming and tools break together",
-        "a stream's partial tool input was read before its content block ended: "
-        "parse tool input only after content_block_stop (or use get_final_message())",
     ),
     "compat_feature_dropped": Code(
         "a feature works with the Anthropic SDK but not through the OpenAI SDK",

@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 from anthropic_otel.testing._replies import MessageReply
 
-__all__ = ["PromptCache", "count_input_tokens", "message_body", "sse_events"]
+__all__ = ["PromptCache", "count_input_tokens", "message_body", "missing_tool_results", "sse_events"]
 
 DEFAULT_TEXT = "Thanks for reaching out. I have looked at your request and here is a short answer."
 _ids = itertools.count(1)
@@ -29,6 +29,35 @@ def count_input_tokens(request: dict[str, Any]) -> int:
     """A stand-in tokenizer: about four characters a token, at least ten."""
     prompt = {key: request.get(key) for key in ("system", "messages", "tools")}
     return 10 + len(json.dumps(prompt, sort_keys=True, default=str)) // 4
+
+
+def missing_tool_results(request: dict[str, Any]) -> Optional[str]:
+    """The API's 400 message for an assistant `tool_use` not answered by `tool_result` in the next message."""
+    messages = request.get("messages")
+    if not isinstance(messages, list):
+        return None
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or message.get("role") != "assistant":
+            continue
+        content = message.get("content")
+        if not isinstance(content, list):
+            continue
+        asked = [block.get("id") for block in content if isinstance(block, dict) and block.get("type") == "tool_use"]
+        after = messages[index + 1] if index + 1 < len(messages) else None
+        following = after.get("content") if isinstance(after, dict) else None
+        answered = {
+            block.get("tool_use_id")
+            for block in (following if isinstance(following, list) else [])
+            if isinstance(block, dict) and block.get("type") == "tool_result"
+        }
+        missing = [str(tool_id) for tool_id in asked if tool_id not in answered]
+        if missing and index + 1 < len(messages):
+            return (
+                f"messages.{index}: `tool_use` ids were found without `tool_result` blocks immediately after: "
+                f"{', '.join(missing)}. Each `tool_use` block must have a corresponding `tool_result` block in the "
+                "next message."
+            )
+    return None
 
 
 class PromptCache:

@@ -19,7 +19,13 @@ from typing import Any, Optional
 from urllib.parse import urlsplit
 
 from anthropic_otel.testing._batches import BatchStore
-from anthropic_otel.testing._bodies import PromptCache, count_input_tokens, message_body, sse_events
+from anthropic_otel.testing._bodies import (
+    PromptCache,
+    count_input_tokens,
+    message_body,
+    missing_tool_results,
+    sse_events,
+)
 from anthropic_otel.testing._chat import answer_chat
 from anthropic_otel.testing._replies import ErrorReply, Fault, MessageReply, Reply, reply_from_json
 
@@ -256,6 +262,9 @@ class FakeClaudeAPI:
     def _answer_message(
         self, handler: _Handler, reply: Reply, body: dict[str, Any], model: Optional[str], stream: bool
     ) -> None:
+        refusal = missing_tool_results(body)
+        if refusal is not None:  # the real API checks this before anything else
+            reply = ErrorReply(400, message=refusal)
         if isinstance(reply, ErrorReply):
             self._answer_error(handler, reply)
             return
