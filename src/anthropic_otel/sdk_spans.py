@@ -13,9 +13,9 @@ from typing import Any
 
 from opentelemetry.trace import Span
 
-from anthropic_otel.attributes import header_attributes, response_attributes
+from anthropic_otel.attributes import header_attributes
 from anthropic_otel.calls import SCOPE_KEYS, current_call
-from anthropic_otel.outcomes import response_body
+from anthropic_otel.outcomes import body_attributes, response_body
 
 __all__ = ["enrich_sdk_span"]
 
@@ -44,7 +44,7 @@ def enrich_sdk_span(span: Span, result: Any) -> None:
             span.set_attributes(header_attributes(response.headers.items()))
         if error is None:
             body = response_body(getattr(result, "data", None))
-            span.set_attributes(response_attributes(record.operation, body))
+            span.set_attributes(body_attributes(record.operation, body))
             cost = record.telemetry.cost(body) if record.operation.is_generation else None
             if cost is not None:
                 span.set_attribute("anthropic.cost.usd", cost.total)

@@ -11,13 +11,14 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
+from anthropic_otel.testing._agents import AgentStore
 from anthropic_otel.testing._batches import BatchStore
 from anthropic_otel.testing._bodies import PromptCache, count_input_tokens, message_body, sse_events
 from anthropic_otel.testing._replies import ErrorReply, Fault, MessageReply, Reply, reply_from_json
@@ -144,6 +145,7 @@ class FakeClaudeAPI:
         self._cache = PromptCache()
         self._sequence = itertools.count(1)
         self.batches = BatchStore(self._batch_answer)
+        self.agents = AgentStore()
         self.last_headers: dict[str, str] = {}
         """The headers of the latest answer (request id, rate limits), for tests to compare with."""
 
@@ -214,7 +216,7 @@ class FakeClaudeAPI:
         scripted = headers.get("x-fake-reply")
         return reply_from_json(json.loads(scripted)) if scripted else MessageReply()
 
-    def _headers(self, extra: Optional[dict[str, str]] = None) -> dict[str, str]:
+    def _headers(self, extra: Optional[Mapping[str, Optional[str]]] = None) -> dict[str, str]:
         sequence = next(self._sequence)
         reset = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 60))
         headers = {"request-id": f"req_{uuid.uuid4().hex[:24]}", "anthropic-organization-id": ORGANIZATION_ID}
@@ -223,7 +225,11 @@ class FakeClaudeAPI:
             headers[f"anthropic-ratelimit-{kind}-limit"] = str(limit)
             headers[f"anthropic-ratelimit-{kind}-remaining"] = str(max(limit - used * (sequence % 50 or 50), 0))
             headers[f"anthropic-ratelimit-{kind}-reset"] = reset
-        headers.update(extra or {})
+        for key, value in (extra or {}).items():  # a header given as None is left out
+            if value is None:
+                headers.pop(key, None)
+            else:
+                headers[key] = value
         with self._lock:
             self.last_headers = headers
         return headers
@@ -247,7 +253,7 @@ class FakeClaudeAPI:
             self._answer_completion(handler, body)
         elif path.startswith("/v1/messages/batches"):
             self._answer_batches(handler, method, path, body)
-        else:
+        elif not self._answer_agents(handler, method, path, body):
             self._answer_error(handler, ErrorReply(404, message=f"fake: no route for {method} {path}"))
 
     def _answer_message(
@@ -302,6 +308,18 @@ class FakeClaudeAPI:
 
     def _batch_answer(self, params: dict[str, Any]) -> dict[str, Any]:
         return message_body(MessageReply(service_tier="batch"), params, self._cache, None)
+
+    def _answer_agents(self, handler: _Handler, method: str, path: str, body: dict[str, Any]) -> bool:
+        """Managed agents (`_agents`); False when there is no such route or object."""
+        answer = self.agents.answer(method, path, body)
+        if answer is None:
+            return False
+        kind, payload = answer
+        if kind == "json":
+            handler.send_json(200, payload, self._headers())
+        else:
+            handler.send_sse(payload, self._headers(), Fault.drop_mid_stream(2) if kind == "drop" else None)
+        return True
 
     def _answer_batches(self, handler: _Handler, method: str, path: str, body: dict[str, Any]) -> None:
         parts = path.rstrip("/").split("/")[4:]  # after /v1/messages/batches
