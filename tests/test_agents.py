@@ -28,7 +28,7 @@ MODEL = "claude-sonnet-4-6"
 # What reading a stream whose connection breaks raises: the HTTP library's error (httpx, or httpx2 on SDK 1.0+).
 BROKEN_CONNECTION = (
     anthropic.APIConnectionError,
-    *(getattr(module, "TransportError") for module in (sys.modules.get("httpx"), sys.modules.get("httpx2")) if module),
+    *(module.TransportError for module in (sys.modules.get("httpx"), sys.modules.get("httpx2")) if module),
 )
 USER_MESSAGE = [{"type": "user.message", "content": [{"type": "text", "text": "Triage ticket 47928"}]}]
 
