@@ -304,7 +304,14 @@ class FakeClaudeAPI:
             "stop_reason": "stop_sequence",
             "model": body.get("model", "claude-2.1"),
         }
-        handler.send_json(200, completion, self._headers())
+        if body.get("stream"):
+            chunks = [
+                {**completion, "completion": word, "stop_reason": None} for word in (" Hello", " from the fake API.")
+            ]
+            events = [*(("completion", chunk) for chunk in chunks), ("completion", {**completion, "completion": ""})]
+            handler.send_sse(events, self._headers(), None)
+        else:
+            handler.send_json(200, completion, self._headers())
 
     def _batch_answer(self, params: dict[str, Any]) -> dict[str, Any]:
         return message_body(MessageReply(service_tier="batch"), params, self._cache, None)
