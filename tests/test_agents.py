@@ -201,9 +201,9 @@ def test_list_calls_keep_only_defined_query_parameters(
     client = make_client()
     _, agent, _ = start_session(client)
     span_exporter.clear()
-    list(client.beta.sessions.list(agent_id=agent.id, limit=5))
+    list(client.beta.sessions.list(agent_id=agent.id, limit=5, created_at_gte="2026-01-01T00:00:00Z"))
     span = only(span_exporter, "anthropic.sessions.list")
-    assert span.attributes["url.query"] == f"agent_id={agent.id}&limit=5"
+    assert span.attributes["url.query"] == f"agent_id={agent.id}&created_at%5Bgte%5D=2026-01-01T00%3A00%3A00Z&limit=5"
     assert "anthropic.session.id" not in span.attributes
 
 
@@ -219,17 +219,18 @@ class TestWithTheSdksOwnTracing:
         list(client.beta.sessions.events.stream(session.id))
         (thread,) = client.beta.sessions.threads.list(session.id)
         client.beta.sessions.threads.retrieve(thread.id, session_id=session.id)
+        list(client.beta.sessions.list(limit=2, created_at_gte="2026-01-01T00:00:00Z", statuses=["idle"]))
         return {span.name: span for span in exporter.get_finished_spans()}
 
     def test_one_span_per_call_the_sdks(self, make_client: ClientFactory, span_exporter: InMemorySpanExporter) -> None:
         spans = self.run(make_client, span_exporter, sdk_tracing=True)
-        assert len(span_exporter.get_finished_spans()) == len(spans) == 7
+        assert len(span_exporter.get_finished_spans()) == len(spans) == 8
         assert {span.instrumentation_scope.name for span in spans.values()} == {"com.anthropic.sdk.python"}
 
     def test_our_spans_mirror_the_sdks(self, make_client: ClientFactory, span_exporter: InMemorySpanExporter) -> None:
         ours, sdks = (self.run(make_client, span_exporter, sdk_tracing=flag) for flag in (False, True))
         assert sorted(ours) == sorted(sdks)
-        variable = ("id", "ratelimit", "url.")
+        variable = ("id", "ratelimit", "url.full", "url.path")
         for name, span in ours.items():
             sdk_span = sdks[name]
             assert sorted(span.attributes) == sorted(sdk_span.attributes), name
