@@ -4,6 +4,7 @@
 shell around `calls`: sync and async `request` share `calls.begin`/`calls.finish`, and differ only
 in whether they await. The deeper hooks only report facts (an attempt, a response, the SDK's
 span) into the current call, so they cost a contextvar read when no call is being recorded.
+The tool-runner hooks hand over to `tool_runner` (and pass through on SDKs that trace runners).
 """
 
 from __future__ import annotations
