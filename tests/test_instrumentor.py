@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 import anthropic
@@ -23,12 +24,20 @@ MODEL = "claude-opus-4-8"
 
 
 def originals() -> dict[str, object]:
+    """Every patch target that this SDK version has, as its owner holds it (optional ones may be missing)."""
     found = {}
     for target in hooks.WRAP_TARGETS:
         owner, _, name = target.attribute.rpartition(".")
-        holder = getattr(base_client, owner) if owner else base_client
-        if hasattr(holder, name):
-            found[target.attribute] = vars(holder)[name] if owner else getattr(holder, name)
+        try:
+            module = importlib.import_module(target.module)
+        except ImportError:
+            assert target.optional, target
+            continue
+        holder = getattr(module, owner, None) if owner else module
+        if holder is not None and hasattr(holder, name):
+            found[f"{target.module}:{target.attribute}"] = vars(holder)[name] if owner else getattr(holder, name)
+        else:
+            assert target.optional, target
     return found
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Optional, Union
+from urllib.parse import unquote
 
 from anthropic_otel.operations import Operation
 
@@ -266,13 +267,22 @@ def _as_float(value: Optional[str]) -> Optional[float]:
 
 
 def url_attributes(scheme: str, netloc: str, path: str, query: str, params: frozenset[str]) -> Attributes:
-    """`url.*` of the call's first request, keeping only query parameters the endpoint defines."""
-    kept = "&".join(pair for pair in query.split("&") if pair and pair.partition("=")[0] in params)
+    """`url.*` of the call's first request, keeping only query parameters the endpoint defines.
+
+    Names are compared percent-decoded (`created_at%5Bgte%5D` is `created_at[gte]`), and an array
+    sent as `name[]` counts as `name`, as the SDK's own tracing compares them.
+    """
+    kept = "&".join(pair for pair in query.split("&") if pair and _defined(pair.partition("=")[0], params))
     full = f"{scheme}://{netloc}{path}"
     attributes: Attributes = {"url.scheme": scheme, "url.path": path, "url.full": f"{full}?{kept}" if kept else full}
     if kept:
         attributes["url.query"] = kept
     return attributes
+
+
+def _defined(name: str, params: frozenset[str]) -> bool:
+    name = unquote(name)
+    return name in params or (name.endswith("[]") and name[:-2] in params)
 
 
 def error_type(error: BaseException) -> str:

@@ -34,12 +34,14 @@ from anthropic_otel.attributes import (
 )
 from anthropic_otel.batch_results import wrap_batch_results
 from anthropic_otel.diagnostics import FailedAttempt, Finding
+from anthropic_otel.event_streams import wrap_event_stream
 from anthropic_otel.metrics import METRIC_KEYS, CallMetrics
 from anthropic_otel.operations import Operation, operation_for
 from anthropic_otel.outcomes import final_response, outcome_attributes, response_body
 from anthropic_otel.pricing import Cost
 from anthropic_otel.raw_responses import wrap_unread_response
 from anthropic_otel.records import call_record
+from anthropic_otel.resource_attributes import resource_request_attributes
 from anthropic_otel.routes import current_conversation, current_route
 from anthropic_otel.sdk import client_conversation, client_makes_span, provider_name, server_of
 from anthropic_otel.telemetry import Telemetry
@@ -142,6 +144,7 @@ def begin(telemetry: Telemetry, client: Any, args: tuple[Any, ...], kwargs: dict
             stream=stream,
             provider=provider_name(client),
         )
+        attributes.update(resource_request_attributes(operation, options.url, options.json_data))
         attributes.update(server_of(client))
         attributes.update(scope_attributes(telemetry, client))
         record = CallRecord(telemetry, operation, attributes)
@@ -241,6 +244,7 @@ def finish_result(record: CallRecord, result: Any) -> Any:
         record.response = final_response(record, result, None)
         proxy = (
             wrap_batch_results(record, result, complete)
+            or wrap_event_stream(record, result, complete)
             or streaming.wrap_stream(record, result, complete)
             or wrap_unread_response(record, result, complete)
         )
@@ -317,8 +321,8 @@ def _end_own_span(
         span.set_attributes(outcome)
         if not failed:
             # A stream closed or dropped before its end is no error, and no success either: status
-            # stays unset, as the SDK leaves its own span.
-            if outcome.get("anthropic.stream.completed") is not False:
+            # stays unset, as the SDK leaves its own span; so does an event stream, which has no end.
+            if outcome.get("anthropic.stream.completed") is not False and not record.operation.is_event_stream:
                 span.set_status(Status(StatusCode.OK))
         elif error is None or isinstance(error, Exception):
             # Anything but an Exception (e.g. CancelledError) is the application stopping the call: status unset.

@@ -4,6 +4,7 @@
 shell around `calls`: sync and async `request` share `calls.begin`/`calls.finish`, and differ only
 in whether they await. The deeper hooks only report facts (an attempt, a response, the SDK's
 span) into the current call, so they cost a contextvar read when no call is being recorded.
+The tool-runner hooks hand over to `tool_runner` (and pass through on SDKs that trace runners).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from anthropic_otel import calls
+from anthropic_otel import calls, tool_runner
 from anthropic_otel.sdk_spans import enrich_sdk_span
 from anthropic_otel.telemetry import Telemetry
 
@@ -110,6 +111,31 @@ def finish_api_call_span(wrapped: Wrapped, instance: Any, args: tuple[Any, ...],
     return wrapped(*args, **kwargs)
 
 
+def runner_loop(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """`Base{Sync,Async}ToolRunner.__run__` (SDK < 1.14): the loop, inside an `invoke_agent` span."""
+    telemetry = _telemetry
+    inner = wrapped(*args, **kwargs)
+    if telemetry is None or tool_runner.sdk_traces_runners():
+        return inner
+    return tool_runner.trace_run(telemetry, instance, inner)
+
+
+def runner_turn(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """`Base{Sync,Async}ToolRunner._generate_tool_call_response` (SDK < 1.14): one turn's tool runs."""
+    telemetry = _telemetry
+    if telemetry is None or tool_runner.sdk_traces_runners():
+        return wrapped(*args, **kwargs)
+    return tool_runner.trace_turn(telemetry, wrapped, instance, args, kwargs)
+
+
+def function_tool_call(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """`Beta{,Async}FunctionTool.call` (SDK < 1.14): a tool run inside a runner, in an `execute_tool` span."""
+    telemetry = _telemetry
+    if telemetry is None or tool_runner.sdk_traces_runners():
+        return wrapped(*args, **kwargs)
+    return tool_runner.run_tool(telemetry, wrapped, instance, args, kwargs)
+
+
 @dataclass(frozen=True)
 class WrapTarget:
     """One patch: `module.attribute` is replaced by a wrapper calling `hook`; `optional` ones may be missing."""
@@ -120,6 +146,9 @@ class WrapTarget:
     optional: bool = False
 
 
+_RUNNER = "anthropic.lib.tools._beta_runner"
+_FUNCTIONS = "anthropic.lib.tools._beta_functions"
+
 WRAP_TARGETS: tuple[WrapTarget, ...] = (
     WrapTarget("anthropic._base_client", "SyncAPIClient.request", request_sync),
     WrapTarget("anthropic._base_client", "AsyncAPIClient.request", request_async),
@@ -128,4 +157,11 @@ WRAP_TARGETS: tuple[WrapTarget, ...] = (
     WrapTarget("anthropic._base_client", "AsyncAPIClient._process_response", process_response),
     WrapTarget("anthropic._base_client", "BaseClient._should_retry", should_retry),
     WrapTarget("anthropic._base_client", "finish_api_call_span", finish_api_call_span, optional=True),
+    # The tool runner (0.68+); the hooks pass through on SDKs that trace it themselves (1.14+).
+    WrapTarget(_RUNNER, "BaseSyncToolRunner.__run__", runner_loop, optional=True),
+    WrapTarget(_RUNNER, "BaseAsyncToolRunner.__run__", runner_loop, optional=True),
+    WrapTarget(_RUNNER, "BaseSyncToolRunner._generate_tool_call_response", runner_turn, optional=True),
+    WrapTarget(_RUNNER, "BaseAsyncToolRunner._generate_tool_call_response", runner_turn, optional=True),
+    WrapTarget(_FUNCTIONS, "BetaFunctionTool.call", function_tool_call, optional=True),
+    WrapTarget(_FUNCTIONS, "BetaAsyncFunctionTool.call", function_tool_call, optional=True),
 )

@@ -10,11 +10,13 @@ import json
 from typing import TYPE_CHECKING, Any, Optional
 
 from anthropic_otel.attributes import Attributes, error_type, field, header_attributes, response_attributes
+from anthropic_otel.operations import Operation
+from anthropic_otel.resource_attributes import resource_response_attributes
 
 if TYPE_CHECKING:
     from anthropic_otel.calls import CallRecord
 
-__all__ = ["final_response", "outcome_attributes", "response_body"]
+__all__ = ["body_attributes", "final_response", "outcome_attributes", "response_body"]
 
 
 def outcome_attributes(
@@ -28,11 +30,18 @@ def outcome_attributes(
     if record.retries:
         attributes["http.request.resend_count"] = record.retries
     if body is not None:
-        attributes.update(response_attributes(record.operation, body))
+        attributes.update(body_attributes(record.operation, body))
     if error is not None:
         attributes["error.type"] = error_type(error)
     elif error_kind is not None:
         attributes["error.type"] = error_kind
+    return attributes
+
+
+def body_attributes(operation: Operation, body: Any) -> Attributes:
+    """What a successful response body gives the span: model-call fields, or batch and agent ids and counts."""
+    attributes = response_attributes(operation, body)
+    attributes.update(resource_response_attributes(operation, body))
     return attributes
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from opentelemetry.trace import Span
 
-from anthropic_otel.attributes import field, header_attributes, response_attributes
+from anthropic_otel.attributes import field, header_attributes
 from anthropic_otel.calls import SCOPE_KEYS, current_call
-from anthropic_otel.outcomes import response_body
+from anthropic_otel.outcomes import body_attributes, response_body
 
 __all__ = ["enrich_sdk_span"]
 
@@ -45,7 +45,7 @@ def enrich_sdk_span(span: Span, result: Any) -> None:
         body = None
         if error is None:
             body = response_body(getattr(result, "data", None))
-            span.set_attributes(response_attributes(record.operation, body))
+            span.set_attributes(body_attributes(record.operation, body))
             cost = record.cost(body)
             if cost is not None:
                 span.set_attribute("anthropic.cost.usd", cost.total)

@@ -88,7 +88,7 @@ class StreamRecorder:
             if self.ttft is None:
                 self.ttft = time.perf_counter() - self.record.start_s
             return
-        if kind == "message_start" or kind == "message_delta" or kind == "message_stop":  # noqa: PLR1714
+        if kind == "message_start" or kind == "message_delta" or kind == "message_stop" or kind == "completion":  # noqa: PLR1714
             try:
                 self._on_message_event(kind, event)
             except Exception:
@@ -114,6 +114,15 @@ class StreamRecorder:
                 # The SDK ends its own span when the body ends; what only we record goes on now.
                 _set(sdk_span, self._span_attributes(completed=False))
                 record.telemetry.diagnostics.on_outcome(record, self.final_message(), None, record.response, sdk_span)
+        elif kind == "completion":
+            # The legacy completions stream (0.x): each event has the id and model; the last, the stop reason.
+            if self.ttft is None:
+                self.ttft = time.perf_counter() - self.record.start_s
+            self.message = {"id": field(event, "id"), "model": field(event, "model")}
+            stop = field(event, "stop_reason")
+            if stop is not None:
+                self.message["stop_reason"] = stop
+                self.delta_seen = self.stopped = True
         else:
             self.stopped = True
             sdk_span = self.record.sdk_span

@@ -9,10 +9,13 @@
 
 It speaks enough of the Messages API for the real SDK, sync and async, every version: JSON
 messages and SSE streams (text, thinking, tool use with `input_json_delta`), `count_tokens`,
-Message Batches (results as JSONL), legacy `/v1/complete`, the Vertex (`:rawPredict`) and
-Bedrock (`/model/{id}/invoke`) routes, the API's error bodies, and the OpenAI compatibility
-layer's `/v1/chat/completions` (OpenAI-format JSON and SSE, for the `openai` SDK; see `_chat`).
-Every answer carries a `request-id` and `anthropic-ratelimit-*` headers.
+Message Batches (results as JSONL), legacy `/v1/complete` (JSON and SSE), the Vertex
+(`:rawPredict`) and Bedrock (`/model/{id}/invoke`) routes, the beta managed agents (agents,
+environments and their work, sessions with events, an SSE event stream and threads; see
+`_agents`), the API's error bodies, and the OpenAI compatibility layer's `/v1/chat/completions`
+(OpenAI-format JSON and SSE, for the `openai` SDK; see `_chat`). Every answer carries a
+`request-id` and `anthropic-ratelimit-*` headers; a reply's `headers={"request-id": None}`
+leaves one out.
 
 What a message request gets, first match wins:
 1. the next reply queued with `api.queue(...)` (`MessageReply`, `ErrorReply` or `Fault`);

@@ -32,7 +32,8 @@ class ToolUse:
 class MessageReply:
     """A successful Messages API answer; JSON or SSE depending on the request's `stream`.
 
-    `usage` overrides the computed usage field by field; `model=None` echoes the request's model.
+    `usage` overrides the computed usage field by field; `model=None` echoes the request's model;
+    a header of `headers` given as `None` is left out (`{"request-id": None}`, as Bedrock may answer).
     """
 
     text: Optional[str] = None
@@ -43,7 +44,7 @@ class MessageReply:
     thinking: Optional[str] = None
     service_tier: str = "standard"
     server_tool_use: Optional[dict[str, int]] = None
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, Optional[str]] = field(default_factory=dict)
     delay: float = 0.0
 
     def __post_init__(self) -> None:

@@ -11,13 +11,14 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
+from anthropic_otel.testing._agents import AgentStore
 from anthropic_otel.testing._batches import BatchStore
 from anthropic_otel.testing._bodies import (
     PromptCache,
@@ -151,6 +152,7 @@ class FakeClaudeAPI:
         self._cache = PromptCache()
         self._sequence = itertools.count(1)
         self.batches = BatchStore(self._batch_answer)
+        self.agents = AgentStore()
         self.last_headers: dict[str, str] = {}
         """The headers of the latest answer (request id, rate limits), for tests to compare with."""
 
@@ -221,7 +223,7 @@ class FakeClaudeAPI:
         scripted = headers.get("x-fake-reply")
         return reply_from_json(json.loads(scripted)) if scripted else MessageReply()
 
-    def _headers(self, extra: Optional[dict[str, str]] = None) -> dict[str, str]:
+    def _headers(self, extra: Optional[Mapping[str, Optional[str]]] = None) -> dict[str, str]:
         sequence = next(self._sequence)
         reset = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 60))
         headers = {"request-id": f"req_{uuid.uuid4().hex[:24]}", "anthropic-organization-id": ORGANIZATION_ID}
@@ -230,7 +232,11 @@ class FakeClaudeAPI:
             headers[f"anthropic-ratelimit-{kind}-limit"] = str(limit)
             headers[f"anthropic-ratelimit-{kind}-remaining"] = str(max(limit - used * (sequence % 50 or 50), 0))
             headers[f"anthropic-ratelimit-{kind}-reset"] = reset
-        headers.update(extra or {})
+        for key, value in (extra or {}).items():  # a header given as None is left out
+            if value is None:
+                headers.pop(key, None)
+            else:
+                headers[key] = value
         with self._lock:
             self.last_headers = headers
         return headers
@@ -256,7 +262,7 @@ class FakeClaudeAPI:
             self._answer_completion(handler, body)
         elif path.startswith("/v1/messages/batches"):
             self._answer_batches(handler, method, path, body)
-        else:
+        elif not self._answer_agents(handler, method, path, body):
             self._answer_error(handler, ErrorReply(404, message=f"fake: no route for {method} {path}"))
 
     def _answer_message(
@@ -310,10 +316,29 @@ class FakeClaudeAPI:
             "stop_reason": "stop_sequence",
             "model": body.get("model", "claude-2.1"),
         }
-        handler.send_json(200, completion, self._headers())
+        if body.get("stream"):
+            chunks = [
+                {**completion, "completion": word, "stop_reason": None} for word in (" Hello", " from the fake API.")
+            ]
+            events = [*(("completion", chunk) for chunk in chunks), ("completion", {**completion, "completion": ""})]
+            handler.send_sse(events, self._headers(), None)
+        else:
+            handler.send_json(200, completion, self._headers())
 
     def _batch_answer(self, params: dict[str, Any]) -> dict[str, Any]:
         return message_body(MessageReply(service_tier="batch"), params, self._cache, None)
+
+    def _answer_agents(self, handler: _Handler, method: str, path: str, body: dict[str, Any]) -> bool:
+        """Managed agents (`_agents`); False when there is no such route or object."""
+        answer = self.agents.answer(method, path, body)
+        if answer is None:
+            return False
+        kind, payload = answer
+        if kind == "json":
+            handler.send_json(200, payload, self._headers())
+        else:
+            handler.send_sse(payload, self._headers(), Fault.drop_mid_stream(2) if kind == "drop" else None)
+        return True
 
     def _answer_batches(self, handler: _Handler, method: str, path: str, body: dict[str, Any]) -> None:
         parts = path.rstrip("/").split("/")[4:]  # after /v1/messages/batches
