@@ -3,7 +3,9 @@
 The SDK hands its span to `finish_api_call_span(client, span, result)` just before it records its
 attributes and ends it; our hook there calls `enrich_sdk_span`, which adds the attributes the SDK
 does not record (finish reasons, rate limits, server tools, semconv cache-write name, route,
-conversation, cost), so that the same call carries the same keys on both span paths.
+conversation, cost), so that the same call carries the same keys on both span paths. With content
+capture on, the call's content goes on here too (a stream's at its `message_delta`, in `streaming`):
+the SDK's own content capture stays off unless its user turns it on, so one copy exists, ours.
 """
 
 from __future__ import annotations
@@ -42,11 +44,15 @@ def enrich_sdk_span(span: Span, result: Any) -> None:
         span.set_attributes({key: record.attributes[key] for key in SCOPE_KEYS if key in record.attributes})
         if response is not None:
             span.set_attributes(header_attributes(response.headers.items()))
+        body = None
         if error is None:
             body = response_body(getattr(result, "data", None))
             span.set_attributes(response_attributes(record.operation, body))
             cost = record.telemetry.cost(body) if record.operation.is_generation else None
             if cost is not None:
                 span.set_attribute("anthropic.cost.usd", cost.total)
+        content = record.content
+        if content is not None and content.on_sdk_span and record.attributes.get("gen_ai.request.stream") is not True:
+            content.set_on_span(span, body)
     except Exception:
         log.debug("anthropic-otel: could not enrich the SDK's span", exc_info=True)

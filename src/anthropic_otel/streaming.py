@@ -10,6 +10,10 @@ Per event the work is one attribute read and a string comparison; only the rare 
 (`message_start`, `message_delta`, `message_stop`) do more. No text is kept, so memory per stream
 is constant. The stream helpers (`messages.stream()`, `text_stream`, `get_final_message()`, ...)
 all read the raw stream, so they are covered by the same proxy.
+
+With content capture on, a `ContentStreamRecorder` also hands the content block events to the
+call's `StreamedContent`, which keeps at most the content limit per block; with it off, that class
+is never used, so the per-event path is unchanged.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from anthropic_otel.attributes import Attributes, field, response_attributes
 
 if TYPE_CHECKING:
     from anthropic_otel.calls import CallRecord
+    from anthropic_otel.content_capture import CallContent
 
     _Proxy = ObjectProxy[Any]
 else:
@@ -34,7 +39,7 @@ else:
 
 Complete = Callable[..., None]
 
-__all__ = ["AsyncStreamProxy", "Recorder", "StreamProxy", "StreamRecorder", "wrap_stream"]
+__all__ = ["AsyncStreamProxy", "ContentStreamRecorder", "Recorder", "StreamProxy", "StreamRecorder", "wrap_stream"]
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +100,9 @@ class StreamRecorder:
             if sdk_span is not None:
                 # The SDK ends its own span when the body ends; what only we record goes on now.
                 _set(sdk_span, self._span_attributes(completed=False))
+                content = self.record.content
+                if content is not None and content.on_sdk_span:
+                    content.set_on_span(sdk_span, self.final_message())
         else:
             self.stopped = True
             sdk_span = self.record.sdk_span
@@ -152,6 +160,30 @@ class StreamRecorder:
             )
         except Exception:
             log.debug("anthropic-otel: could not finish a stream", exc_info=True)
+
+
+class ContentStreamRecorder(StreamRecorder):
+    """A `StreamRecorder` that also accumulates the completion, for calls whose content is captured."""
+
+    __slots__ = ("streamed",)
+
+    def __init__(self, record: CallRecord, complete: Complete, content: CallContent) -> None:
+        super().__init__(record, complete)
+        self.streamed = content.streamed()
+
+    def on_item(self, event: Any) -> None:
+        kind = getattr(event, "type", None)
+        if kind == "content_block_delta" or kind == "content_block_start":  # noqa: PLR1714
+            try:
+                self.streamed.observe(kind, event)
+            except Exception:
+                log.debug("anthropic-otel: could not read a content event", exc_info=True)
+        StreamRecorder.on_item(self, event)
+
+
+def _recorder(record: CallRecord, complete: Complete) -> StreamRecorder:
+    content = record.content
+    return StreamRecorder(record, complete) if content is None else ContentStreamRecorder(record, complete, content)
 
 
 def _set(span: Span, attributes: Attributes) -> None:
@@ -278,7 +310,7 @@ def wrap_stream(record: CallRecord, result: Any, complete: Complete) -> Optional
     """
     name = type(result).__name__
     if name == "Stream":
-        return StreamProxy(result, StreamRecorder(record, complete))
+        return StreamProxy(result, _recorder(record, complete))
     if name == "AsyncStream":
-        return AsyncStreamProxy(result, StreamRecorder(record, complete))
+        return AsyncStreamProxy(result, _recorder(record, complete))
     return None

@@ -15,6 +15,7 @@ from opentelemetry.trace import Tracer
 
 from anthropic_otel.attributes import field
 from anthropic_otel.config import Settings
+from anthropic_otel.content_capture import ContentCapture, ContentHook
 from anthropic_otel.metrics import Instruments
 from anthropic_otel.pricing import Cost, PriceTable, UnpricedModels, cost_of
 from anthropic_otel.records import CallLog
@@ -26,9 +27,12 @@ log = logging.getLogger(__name__)
 
 
 class Telemetry:
-    """The tracer, instruments and record log calls report to, with the settings they were made under."""
+    """The tracer, instruments and record log calls report to, with the settings they were made under.
 
-    __slots__ = ("call_log", "instruments", "prices", "routes", "settings", "tracer", "unpriced")
+    `content` is None unless content capture is on: the one check a call makes when it is off.
+    """
+
+    __slots__ = ("call_log", "content", "instruments", "prices", "routes", "settings", "tracer", "unpriced")
 
     def __init__(
         self,
@@ -37,6 +41,8 @@ class Telemetry:
         logger: Logger,
         settings: Optional[Settings] = None,
         prices: Optional[PriceTable] = None,
+        *,
+        content_hook: Optional[ContentHook] = None,
     ) -> None:
         self.settings = settings or Settings()
         self.tracer = tracer
@@ -45,6 +51,7 @@ class Telemetry:
         self.routes = RouteLimiter(self.settings.max_routes)
         self.prices = prices or PriceTable.load_default()
         self.unpriced = UnpricedModels()
+        self.content = ContentCapture.from_settings(self.settings, content_hook)
 
     def cost(self, body: object, *, batch: bool = False) -> Optional[Cost]:
         """What a response (message, or a stream's message so far) cost; None if it has no usage or price.
