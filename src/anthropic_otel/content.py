@@ -232,6 +232,14 @@ def _parsed(text: str) -> object:
         return text  # a stream cut mid-block: the JSON so far
 
 
+# The field of each delta type that carries its content.
+_DELTA_TEXT: dict[object, str] = {
+    "text_delta": "text",
+    "input_json_delta": "partial_json",
+    "thinking_delta": "thinking",
+}
+
+
 class StreamedContent:
     """The completion of a stream, built from its events: at most `limit` characters per block.
 
@@ -244,20 +252,18 @@ class StreamedContent:
         self.limit = limit
         self.blocks: dict[object, _Block] = {}
 
-    def observe(self, kind: str, event: Any) -> None:
-        if kind == "content_block_delta":
-            block = self.blocks.get(event.index)
-            delta = event.delta
-            delta_kind = getattr(delta, "type", None)
-            if block is None:
-                return
-            if delta_kind == "text_delta":
-                block.add(delta.text)
-            elif delta_kind == "input_json_delta":
-                block.add(delta.partial_json)
-            elif delta_kind == "thinking_delta":
-                block.add(delta.thinking)
+    def delta(self, event: Any) -> None:
+        """A `content_block_delta`: its text, thinking or tool-input JSON, while the block has room."""
+        block = self.blocks.get(event.index)
+        if block is None or (block.room <= 0 and block.cut):
             return
+        delta = event.delta
+        name = _DELTA_TEXT.get(getattr(delta, "type", None))
+        if name is not None:
+            block.add(getattr(delta, name))
+
+    def start(self, event: Any) -> None:
+        """A `content_block_start`: the block's type, and a tool call's id and name."""
         start = event.content_block
         block = self.blocks[event.index] = _Block(start, self.limit)
         initial = field(start, "text") if field(start, "type") == "text" else field(start, "thinking")

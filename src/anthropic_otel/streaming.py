@@ -173,11 +173,20 @@ class ContentStreamRecorder(StreamRecorder):
 
     def on_item(self, event: Any) -> None:
         kind = getattr(event, "type", None)
-        if kind == "content_block_delta" or kind == "content_block_start":  # noqa: PLR1714
+        if kind == "content_block_delta":
             try:
-                self.streamed.observe(kind, event)
+                self.streamed.delta(event)
             except Exception:
-                log.debug("anthropic-otel: could not read a content event", exc_info=True)
+                log.debug("anthropic-otel: could not read a content delta", exc_info=True)
+            if self.ttft is None:
+                self.ttft = time.perf_counter() - self.record.start_s
+            return
+        if kind == "content_block_start":
+            try:
+                self.streamed.start(event)
+            except Exception:
+                log.debug("anthropic-otel: could not read a content block", exc_info=True)
+            return
         StreamRecorder.on_item(self, event)
 
 
