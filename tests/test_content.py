@@ -442,7 +442,13 @@ def raising_hook(content: dict[str, Any]) -> dict[str, Any]:
     raise ValueError("the hook saw Hello, Claude")  # its message must not reach our logs
 
 
-@pytest.mark.parametrize("hook", [raising_hook, lambda content: None, lambda content: "not a mapping"])
+def cyclic_hook(content: dict[str, Any]) -> dict[str, Any]:
+    loop: list[Any] = []
+    loop.append(loop)
+    return {"gen_ai.input.messages": loop}  # cannot be bounded or serialized
+
+
+@pytest.mark.parametrize("hook", [raising_hook, cyclic_hook, lambda content: None, lambda content: "not a mapping"])
 def test_failing_or_dropping_hook_records_no_content_and_the_call_succeeds(
     hook: Callable[..., Any], path: str, api: FakeClaudeAPI, client: Callable[..., Any], instrument_with: Instrument,
     span_exporter: InMemorySpanExporter, log_exporter: InMemoryLogExporter, caplog: pytest.LogCaptureFixture,

@@ -109,8 +109,13 @@ class ContentCapture:
         """The content of a Messages call that is starting; None when it must record none."""
         if self.blocked:
             return None
-        request, cut = bound(request_content(body), self.limit)
-        return CallContent(self, request, cut, self.on_span and not self._sdk_records_content(client))
+        try:
+            request, cut = bound(request_content(body), self.limit)
+            return CallContent(self, request, cut, self.on_span and not self._sdk_records_content(client))
+        except Exception as error:
+            # The call is still recorded, without content (and the log does not quote it).
+            log.debug("anthropic-otel: could not read a call's content (%s)", type(error).__name__)
+            return None
 
     def _sdk_records_content(self, client: Any) -> bool:
         """Whether the SDK (1.14+) writes its own content on its span for this client, after ours.
@@ -159,6 +164,13 @@ class CallContent:
         if self.done:
             return self.recorded
         self.done = True
+        try:
+            self.recorded = self._content(body)
+        except Exception as error:
+            log.debug("anthropic-otel: could not record a call's content (%s)", type(error).__name__)
+        return self.recorded
+
+    def _content(self, body: object) -> Recorded:
         capture = self.capture
         content = dict(self.request)
         cut = self.cut
@@ -185,14 +197,16 @@ class CallContent:
                 return None
             content, hook_cut = bound({key: returned[key] for key in CONTENT_KEYS if key in returned}, capture.limit)
             cut = cut or hook_cut
-        self.recorded = (content, cut)
-        return self.recorded
+        return content, cut
 
     def set_on_span(self, span: Span, body: object) -> None:
         """Put the call's content on `span` (when capture goes to spans); finalizes it."""
         recorded = self.finalize(body)
-        if recorded is not None and span.is_recording():
-            span.set_attributes(span_attributes(recorded))
+        try:
+            if recorded is not None and span.is_recording():
+                span.set_attributes(span_attributes(recorded))
+        except Exception as error:  # the span must still end
+            log.debug("anthropic-otel: could not put content on a span (%s)", type(error).__name__)
 
     def event_attributes(self, attributes: Mapping[str, Any], body: object) -> Optional[dict[str, Any]]:
         """The attributes of the call's `gen_ai.client.inference.operation.details` event, or None."""
