@@ -268,7 +268,8 @@ def test_doctor_reports_disabled_instrumentation_and_content_capture() -> None:
     assert "FAIL disabled OTEL_PYTHON_DISABLED_INSTRUMENTATIONS names 'anthropic_otel': zero-code skips us" in found
     assert (
         "info content capture on (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true): "
-        "prompts and replies go into telemetry and may hold personal data" in found
+        "prompts and replies go into spans and may hold personal data; values cut at 4096 characters, "
+        "no redaction hook" in found
     )
     assert result.returncode == 0
 
@@ -290,4 +291,23 @@ def test_doctor_says_which_diagnostics_are_on() -> None:
     assert (
         "info diagnostics all off (ANTHROPIC_OTEL_DIAGNOSTICS=none,max_token_reached): "
         "no anthropic.diagnostic events, counter or warnings" in off
+    )
+
+
+def test_doctor_reports_where_content_goes_its_limit_hook_and_the_sdk_copy() -> None:
+    result = doctor(
+        OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="event_only",
+        ANTHROPIC_OTEL_CONTENT_MAX_LENGTH="1000",
+        ANTHROPIC_OTEL_CONTENT_HOOK="app.telemetry:redact",
+        ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE="content",
+    )
+    found = lines(result)
+    assert (
+        "info content capture on (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=event_only): "
+        "prompts and replies go into events and may hold personal data; values cut at 1000 characters, "
+        "redacted by app.telemetry:redact" in found
+    )
+    assert (
+        "warn content capture the SDK's own content capture is on too: "
+        "its copy (no limit, no hook) is the one on its spans" in found
     )

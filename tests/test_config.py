@@ -6,11 +6,44 @@ import logging
 
 import pytest
 
-from anthropic_otel.config import Settings
+from anthropic_otel.config import Settings, capture_mode
 
 
 def test_defaults() -> None:
     assert Settings.from_environment({}) == Settings(max_routes=100, log_calls=False, prices_path=None)
+    assert Settings.from_environment({}) == Settings(
+        content_capture="no_content", content_max_length=4096, content_hook=None
+    )
+
+
+def test_content_settings_are_read() -> None:
+    environ = {
+        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "Span_And_Event",
+        "ANTHROPIC_OTEL_CONTENT_MAX_LENGTH": "512",
+        "ANTHROPIC_OTEL_CONTENT_HOOK": " app.telemetry:redact ",
+    }
+    assert Settings.from_environment(environ) == Settings(
+        content_capture="span_and_event", content_max_length=512, content_hook="app.telemetry:redact"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "mode"),
+    [
+        (None, "no_content"),
+        ("", "no_content"),
+        ("false", "no_content"),
+        ("NO_CONTENT", "no_content"),
+        ("true", "span_only"),
+        ("True", "span_only"),
+        ("1", "span_only"),
+        ("span_only", "span_only"),
+        ("EVENT_ONLY", "event_only"),
+        (" span_and_event ", "span_and_event"),
+    ],
+)
+def test_capture_mode_takes_util_genai_values_and_booleans(value: str, mode: str) -> None:
+    assert capture_mode(value) == mode
 
 
 def test_values_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -27,6 +60,8 @@ def test_values_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"ANTHROPIC_OTEL_MAX_ROUTES": "0"}, Settings(max_routes=1), 0),
         ({"ANTHROPIC_OTEL_LOG_CALLS": "perhaps"}, Settings(log_calls=False), 1),
         ({"ANTHROPIC_OTEL_LOG_CALLS": "off"}, Settings(log_calls=False), 0),
+        ({"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "everything"}, Settings(), 1),
+        ({"ANTHROPIC_OTEL_CONTENT_MAX_LENGTH": "4k"}, Settings(content_max_length=4096), 1),
     ],
 )
 def test_bad_values_fall_back_with_a_warning_naming_the_variable(

@@ -1,5 +1,6 @@
 """Secret scan: across the whole scenario catalogue, the API key, credential headers and a configured
-secret header never appear in spans, metrics, log records or our own Python logs (at DEBUG).
+secret header never appear in spans, metrics, log records or our own Python logs (at DEBUG), with
+content capture off and with it on (spans and events).
 """
 
 from __future__ import annotations
@@ -63,9 +64,11 @@ def python_log_texts(records: list[logging.LogRecord]) -> list[str]:
     return texts
 
 
+@pytest.mark.parametrize("capture", ["no_content", "span_and_event"])
 @pytest.mark.parametrize("mode", MODES)
 def test_no_secret_anywhere_across_the_catalogue(
     mode: str,
+    capture: str,
     api: FakeClaudeAPI,
     span_exporter: InMemorySpanExporter,
     metric_reader: InMemoryMetricReader,
@@ -77,6 +80,7 @@ def test_no_secret_anywhere_across_the_catalogue(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("ANTHROPIC_OTEL_LOG_CALLS", "true")  # our JSON call lines too
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", capture)
     caplog.set_level(logging.DEBUG, logger="anthropic_otel")
 
     def make_client(async_: bool = False, **options: Any) -> Any:
@@ -108,6 +112,8 @@ def test_no_secret_anywhere_across_the_catalogue(
     assert metrics
     assert logs
     assert any('"event":"anthropic.call"' in text for text in ours)
+    captured = any("Hello, Claude" in text for text in spans + logs)
+    assert captured is (capture != "no_content")  # the scan saw content when it was on
     for where, texts in {"spans": spans, "metrics": metrics, "logs": logs, "python logs": ours}.items():
         text = "\n".join(texts).lower()
         for secret in FORBIDDEN:

@@ -12,7 +12,9 @@ attributes, on older SDKs) carrying its ``anthropic.request.id``, model and toke
 feeds the ``gen_ai.client.*`` and ``anthropic.client.*`` metrics, and emits one ``anthropic.call``
 log record. ``with anthropic_otel.route("ticket-triage"):`` tags the calls inside (spans, metrics,
 records); ``anthropic_otel.conversation("conv-123")`` sets ``gen_ai.conversation.id`` on their
-spans. See the README for the tables and every setting.
+spans. Prompt and completion content is recorded only when
+``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` asks for it, truncated and passed through
+``instrument(content_hook=...)`` first. See the README for the tables and every setting.
 """
 
 from anthropic_otel.instrumentor import AnthropicInstrumentor

@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from anthropic_otel import AnthropicInstrumentor, __version__
+from anthropic_otel.config import capture_mode
 from anthropic_otel.diagnostics import CODES, parse_selection
 from anthropic_otel.sdk import sdk_has_tracing
 
@@ -243,13 +244,24 @@ def otlp_checks() -> list[Check]:
 
 def content_checks() -> Iterator[Check]:
     value = os.environ.get(CONTENT_ENV)
-    if _on(value):
-        message = f"on ({CONTENT_ENV}={value}): prompts and replies go into telemetry and may hold personal data"
+    mode = capture_mode(value)
+    sdk_content = os.environ.get("ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE", "").lower() == "content"
+    if mode != "no_content":
+        where = {"span_only": "spans", "event_only": "events", "span_and_event": "spans and events"}[mode]
+        limit = os.environ.get("ANTHROPIC_OTEL_CONTENT_MAX_LENGTH") or "4096"
+        hook = os.environ.get("ANTHROPIC_OTEL_CONTENT_HOOK")
+        message = (
+            f"on ({CONTENT_ENV}={value}): prompts and replies go into {where} and may hold personal data; "
+            f"values cut at {limit} characters, " + (f"redacted by {hook}" if hook else "no redaction hook")
+        )
         yield Check("info", "content capture", message, f"unset {CONTENT_ENV} unless your backend may store them")
-    else:
-        setting = f"={value}" if value else " not set"
-        yield Check("ok", "content capture", f"off ({CONTENT_ENV}{setting}): no prompt or reply text is recorded")
-    if os.environ.get("ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE", "").lower() == "content":
+        if sdk_content:
+            message = "the SDK's own content capture is on too: its copy (no limit, no hook) is the one on its spans"
+            yield Check("warn", "content capture", message, "unset ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE")
+        return
+    setting = f"={value}" if value else " not set"
+    yield Check("ok", "content capture", f"off ({CONTENT_ENV}{setting}): no prompt or reply text is recorded")
+    if sdk_content:
         message = "ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE=content: the SDK's own spans carry message content"
         yield Check("info", "content capture", message)
 

@@ -33,6 +33,7 @@ from anthropic_otel.attributes import (
     url_attributes,
 )
 from anthropic_otel.batch_results import wrap_batch_results
+from anthropic_otel.content_capture import CONTENT_EVENT, CallContent
 from anthropic_otel.diagnostics import FailedAttempt, Finding
 from anthropic_otel.event_streams import wrap_event_stream
 from anthropic_otel.metrics import METRIC_KEYS, CallMetrics
@@ -65,6 +66,7 @@ class CallRecord:
         "_cost",
         "attempt_url",
         "attributes",
+        "content",
         "diagnosed",
         "failed_attempts",
         "findings",
@@ -100,6 +102,7 @@ class CallRecord:
         self.attempt_url: Any = None
         self._context: Optional[Context] = None
         self._cost: tuple[Any, Optional[Cost]] = (None, None)
+        self.content: Optional[CallContent] = None
 
     @property
     def context(self) -> Optional[Context]:
@@ -150,6 +153,8 @@ def begin(telemetry: Telemetry, client: Any, args: tuple[Any, ...], kwargs: dict
         record = CallRecord(telemetry, operation, attributes)
         record.request = options.json_data
         telemetry.diagnostics.on_request(record)
+        if telemetry.content is not None and operation.kind == "message":
+            record.content = telemetry.content.begin(options.json_data, client)
         if not client_makes_span(client):
             record.span = telemetry.tracer.start_span(operation.name, kind=SpanKind.CLIENT, attributes=attributes)
         return record
@@ -291,21 +296,35 @@ def complete(
             )
         record.telemetry.diagnostics.on_outcome(record, body, error, response, span)
         if span is not None:
-            _end_own_span(record, span, outcome, error is not None or error_kind is not None, error)
+            _end_own_span(record, span, outcome, body, failed=error is not None or error_kind is not None, error=error)
         duration = time.perf_counter() - record.start_s
         _record_metrics(
             record, body, outcome=outcome, duration=duration, time_to_first_chunk=time_to_first_chunk, cost=cost
         )
         telemetry = record.telemetry
         telemetry.call_log.emit(call_record({**record.attributes, **outcome}, duration), record.context)
+        if record.content is not None:
+            _emit_content(record, outcome, body)
     except Exception:
         log.debug("anthropic-otel: could not finish recording a call", exc_info=True)
 
 
+def _emit_content(record: CallRecord, outcome: Attributes, body: Any) -> None:
+    """The call's `gen_ai.client.inference.operation.details` event, when content goes to events."""
+    content = record.content
+    if content is not None and content.capture.on_event:
+        event = content.event_attributes({**record.attributes, **outcome}, body)
+        if event is not None:
+            record.telemetry.call_log.emit_event(CONTENT_EVENT, event, record.context, failed=False, json_line=False)
+
+
 def _end_own_span(
-    record: CallRecord, span: Span, outcome: Attributes, failed: bool, error: Optional[BaseException]
+    record: CallRecord, span: Span, outcome: Attributes, body: Any, *, failed: bool, error: Optional[BaseException]
 ) -> None:
     if span.is_recording():
+        content = record.content
+        if content is not None and content.capture.on_span:
+            content.set_on_span(span, body)
         url = record.attempt_url
         if url is not None:
             outcome = {

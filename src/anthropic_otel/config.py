@@ -16,12 +16,21 @@ from typing import Optional
 from anthropic_otel.diagnostics.findings import CODES
 from anthropic_otel.diagnostics.reporter import parse_selection
 
-__all__ = ["Settings"]
+__all__ = ["CAPTURE_ENV", "CAPTURE_MODES", "Settings", "capture_mode"]
 
 log = logging.getLogger(__name__)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+
+CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+# The values opentelemetry-util-genai accepts (any case), and where each puts content: (span, event).
+CAPTURE_MODES = {
+    "no_content": (False, False),
+    "span_only": (True, False),
+    "event_only": (False, True),
+    "span_and_event": (True, True),
+}
 
 
 def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
@@ -48,6 +57,31 @@ def _count(environ: Mapping[str, str], name: str, default: int) -> int:
         return default
 
 
+def capture_mode(raw: Optional[str]) -> str:
+    """The content capture mode a value of `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` asks for.
+
+    Takes opentelemetry-util-genai's values (`no_content`, `span_only`, `event_only`,
+    `span_and_event`, any case) and the boolean form older instrumentations read (`true` means
+    `span_only`: spans are where the SDK's own capture puts content too). Anything else is off,
+    with a warning: an unreadable privacy switch must not turn capture on.
+    """
+    if raw is None:
+        return "no_content"
+    value = raw.strip().lower()
+    if value in CAPTURE_MODES:
+        return value
+    if value in _TRUE:
+        return "span_only"
+    if value not in _FALSE:
+        log.warning(
+            "anthropic-otel: %s=%r is not one of true, false, %s; capturing no content",
+            CAPTURE_ENV,
+            raw,
+            ", ".join(CAPTURE_MODES),
+        )
+    return "no_content"
+
+
 @dataclass(frozen=True)
 class Settings:
     """The instrumentation's switches. `Settings.from_environment()` reads them from `OTEL_*`-style variables.
@@ -62,6 +96,11 @@ class Settings:
       (`all`, `none`, or a comma list; `all,-code` leaves one out);
     - `diagnostics_warn` (`ANTHROPIC_OTEL_DIAGNOSTICS_WARN`, `once`): log a warning per finding
       `once` per code and route, `always`, or `never`.
+    - `content_capture` (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`, off): where prompt and
+      completion content goes, one of `CAPTURE_MODES` (see `capture_mode`);
+    - `content_max_length` (`ANTHROPIC_OTEL_CONTENT_MAX_LENGTH`, 4096): the most characters kept of
+      each content value;
+    - `content_hook` (`ANTHROPIC_OTEL_CONTENT_HOOK`): `module:function` of a redaction hook.
     """
 
     max_routes: int = 100
@@ -69,6 +108,9 @@ class Settings:
     prices_path: Optional[str] = None
     diagnostics: frozenset[str] = field(default_factory=lambda: frozenset(CODES))
     diagnostics_warn: str = "once"
+    content_capture: str = "no_content"
+    content_max_length: int = 4096
+    content_hook: Optional[str] = None
 
     @classmethod
     def from_environment(cls, environ: Optional[Mapping[str, str]] = None) -> Settings:
@@ -79,6 +121,9 @@ class Settings:
             prices_path=env.get("ANTHROPIC_OTEL_PRICES") or None,
             diagnostics=_diagnostics(env),
             diagnostics_warn=_choice(env, "ANTHROPIC_OTEL_DIAGNOSTICS_WARN", ("once", "always", "never")),
+            content_capture=capture_mode(env.get(CAPTURE_ENV)),
+            content_max_length=_count(env, "ANTHROPIC_OTEL_CONTENT_MAX_LENGTH", 4096),
+            content_hook=(env.get("ANTHROPIC_OTEL_CONTENT_HOOK") or "").strip() or None,
         )
 
 

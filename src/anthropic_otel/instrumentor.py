@@ -52,9 +52,11 @@ class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """Instruments the Anthropic SDK: one CLIENT span per API call (or the SDK's own, enriched),
     plus token, duration, cache and retry metrics.
 
-    `instrument(tracer_provider=None, meter_provider=None, logger_provider=None, prices=None)` uses
-    the global providers for those not given; `prices` extends or overrides the built-in price
-    table (a `PriceTable`, a mapping like `prices.json`, or a `.json`/`.toml` path).
+    `instrument(tracer_provider=None, meter_provider=None, logger_provider=None, prices=None,
+    content_hook=None)` uses the global providers for those not given; `prices` extends or
+    overrides the built-in price table (a `PriceTable`, a mapping like `prices.json`, or a
+    `.json`/`.toml` path); `content_hook(content) -> content | None` redacts captured content
+    before it is recorded (see `content_capture`; it wins over `ANTHROPIC_OTEL_CONTENT_HOOK`).
     `uninstrument()` restores every original method.
     """
 
@@ -71,7 +73,10 @@ class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         logger = get_logger(SCOPE, __version__, logger_provider=kwargs.get("logger_provider"), schema_url=SCHEMA_URL)
         settings = Settings.from_environment()
         prices = _price_table(settings, kwargs.get("prices"))
-        hooks.set_telemetry(Telemetry(tracer, Instruments(meter), logger, settings, prices))
+        telemetry = Telemetry(
+            tracer, Instruments(meter), logger, settings, prices, content_hook=kwargs.get("content_hook")
+        )
+        hooks.set_telemetry(telemetry)
         _warn_about_peers()
         for target in hooks.WRAP_TARGETS:
             try:

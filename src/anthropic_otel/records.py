@@ -73,8 +73,10 @@ class CallLog:
         """The `anthropic.call` record of a finished call."""
         self.emit_event(CALL_EVENT, record, context, failed="error.type" in record)
 
-    def emit_event(self, event: str, record: Attributes, context: Optional[Context], *, failed: bool) -> None:
-        """A record named `event`: to the OpenTelemetry logger and, if asked for, as a JSON line."""
+    def emit_event(
+        self, event: str, record: Mapping[str, Any], context: Optional[Context], *, failed: bool, json_line: bool = True
+    ) -> None:
+        """A record named `event`: to the OpenTelemetry logger and, if asked for (and `json_line`), as a JSON line."""
         severity = SeverityNumber.WARN if failed else SeverityNumber.INFO
         kwargs: dict[str, Any] = {
             "context": context,
@@ -86,12 +88,12 @@ class CallLog:
             self.logger.emit(LogRecord(attributes=record, event_name=event, **kwargs))
         else:  # pragma: no cover - older opentelemetry-api
             self.logger.emit(LogRecord(attributes={**record, "event.name": event}, **kwargs))
-        if self.json_logger is not None:
+        if self.json_logger is not None and json_line:
             line = json.dumps({"event": event, **_plain(record)}, separators=(",", ":"), sort_keys=True)
             self.json_logger.log(logging.WARNING if failed else logging.INFO, line)
 
 
-def _plain(record: Attributes) -> dict[str, object]:
+def _plain(record: Mapping[str, Any]) -> dict[str, object]:
     """Tuples (how OpenTelemetry stores sequences) as lists, so the JSON is what users expect."""
     return {key: list(value) if isinstance(value, tuple) else value for key, value in record.items()}
 

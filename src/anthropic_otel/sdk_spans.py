@@ -3,7 +3,9 @@
 The SDK hands its span to `finish_api_call_span(client, span, result)` just before it records its
 attributes and ends it; our hook there calls `enrich_sdk_span`, which adds the attributes the SDK
 does not record (finish reasons, rate limits, server tools, semconv cache-write name, route,
-conversation, cost), so that the same call carries the same keys on both span paths.
+conversation, cost), so that the same call carries the same keys on both span paths. With content
+capture on, the call's content goes on here too (a stream's at its `message_delta`, in `streaming`):
+the SDK's own content capture stays off unless its user turns it on, so one copy exists, ours.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ def enrich_sdk_span(span: Span, result: Any) -> None:
             cost = record.cost(body)
             if cost is not None:
                 span.set_attribute("anthropic.cost.usd", cost.total)
+        content = record.content
+        if content is not None and content.on_sdk_span and record.attributes.get("gen_ai.request.stream") is not True:
+            content.set_on_span(span, body)
         if error is not None or field(body, "usage") is not None:
             # A finished call (not a stream, nor a raw body still unread): its diagnostics go on this span.
             record.telemetry.diagnostics.on_outcome(record, body, error, response, span)

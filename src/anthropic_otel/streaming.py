@@ -10,6 +10,10 @@ Per event the work is one attribute read and a string comparison; only the rare 
 (`message_start`, `message_delta`, `message_stop`) do more. No text is kept, so memory per stream
 is constant. The stream helpers (`messages.stream()`, `text_stream`, `get_final_message()`, ...)
 all read the raw stream, so they are covered by the same proxy.
+
+With content capture on, a `ContentStreamRecorder` also hands the content block events to the
+call's `StreamedContent`, which keeps at most the content limit per block; with it off, that class
+is never used, so the per-event path is unchanged.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from anthropic_otel.attributes import Attributes, field, response_attributes
 
 if TYPE_CHECKING:
     from anthropic_otel.calls import CallRecord
+    from anthropic_otel.content_capture import CallContent
 
     _Proxy = ObjectProxy[Any]
 else:
@@ -34,7 +39,7 @@ else:
 
 Complete = Callable[..., None]
 
-__all__ = ["AsyncStreamProxy", "Recorder", "StreamProxy", "StreamRecorder", "wrap_stream"]
+__all__ = ["AsyncStreamProxy", "ContentStreamRecorder", "Recorder", "StreamProxy", "StreamRecorder", "wrap_stream"]
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +119,9 @@ class StreamRecorder:
                 # The SDK ends its own span when the body ends; what only we record goes on now.
                 _set(sdk_span, self._span_attributes(completed=False))
                 record.telemetry.diagnostics.on_outcome(record, self.final_message(), None, record.response, sdk_span)
+                content = self.record.content
+                if content is not None and content.on_sdk_span:
+                    content.set_on_span(sdk_span, self.final_message())
         elif kind == "completion":
             # The legacy completions stream (0.x): each event has the id and model; the last, the stop reason.
             if self.ttft is None:
@@ -182,6 +190,39 @@ class StreamRecorder:
             )
         except Exception:
             log.debug("anthropic-otel: could not finish a stream", exc_info=True)
+
+
+class ContentStreamRecorder(StreamRecorder):
+    """A `StreamRecorder` that also accumulates the completion, for calls whose content is captured."""
+
+    __slots__ = ("streamed",)
+
+    def __init__(self, record: CallRecord, complete: Complete, content: CallContent) -> None:
+        super().__init__(record, complete)
+        self.streamed = content.streamed()
+
+    def on_item(self, event: Any) -> None:
+        kind = getattr(event, "type", None)
+        if kind == "content_block_delta":
+            try:
+                self.streamed.delta(event)
+            except Exception:
+                log.debug("anthropic-otel: could not read a content delta", exc_info=True)
+            if self.ttft is None:
+                self.ttft = time.perf_counter() - self.record.start_s
+            return
+        if kind == "content_block_start":
+            try:
+                self.streamed.start(event)
+            except Exception:
+                log.debug("anthropic-otel: could not read a content block", exc_info=True)
+            return
+        StreamRecorder.on_item(self, event)
+
+
+def _recorder(record: CallRecord, complete: Complete) -> StreamRecorder:
+    content = record.content
+    return StreamRecorder(record, complete) if content is None else ContentStreamRecorder(record, complete, content)
 
 
 def _set(span: Span, attributes: Attributes) -> None:
@@ -308,7 +349,7 @@ def wrap_stream(record: CallRecord, result: Any, complete: Complete) -> Optional
     """
     name = type(result).__name__
     if name == "Stream":
-        return StreamProxy(result, StreamRecorder(record, complete))
+        return StreamProxy(result, _recorder(record, complete))
     if name == "AsyncStream":
-        return AsyncStreamProxy(result, StreamRecorder(record, complete))
+        return AsyncStreamProxy(result, _recorder(record, complete))
     return None

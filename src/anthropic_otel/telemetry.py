@@ -15,6 +15,7 @@ from opentelemetry.trace import Tracer
 
 from anthropic_otel.attributes import field
 from anthropic_otel.config import Settings
+from anthropic_otel.content_capture import ContentCapture, ContentHook
 from anthropic_otel.diagnostics import Diagnostics, Reporter
 from anthropic_otel.metrics import Instruments
 from anthropic_otel.pricing import Cost, PriceTable, UnpricedModels, cost_of
@@ -27,9 +28,22 @@ log = logging.getLogger(__name__)
 
 
 class Telemetry:
-    """The tracer, instruments and record log calls report to, with the settings they were made under."""
+    """The tracer, instruments and record log calls report to, with the settings they were made under.
 
-    __slots__ = ("call_log", "diagnostics", "instruments", "prices", "routes", "settings", "tracer", "unpriced")
+    `content` is None unless content capture is on: the one check a call makes when it is off.
+    """
+
+    __slots__ = (
+        "call_log",
+        "content",
+        "diagnostics",
+        "instruments",
+        "prices",
+        "routes",
+        "settings",
+        "tracer",
+        "unpriced",
+    )
 
     def __init__(
         self,
@@ -38,6 +52,8 @@ class Telemetry:
         logger: Logger,
         settings: Optional[Settings] = None,
         prices: Optional[PriceTable] = None,
+        *,
+        content_hook: Optional[ContentHook] = None,
     ) -> None:
         self.settings = settings or Settings()
         self.tracer = tracer
@@ -49,6 +65,7 @@ class Telemetry:
         self.diagnostics = Diagnostics(
             Reporter(instruments.diagnostics, self.settings.diagnostics, self.settings.diagnostics_warn)
         )
+        self.content = ContentCapture.from_settings(self.settings, content_hook)
 
     def cost(self, body: object, *, batch: bool = False) -> Optional[Cost]:
         """What a response (message, or a stream's message so far) cost; None if it has no usage or price.
