@@ -1,23 +1,34 @@
 """Overhead of the instrumentation, as ratios to the bare SDK measured in the same run.
 
-An in-process transport answers every request with canned bytes, so the numbers are the SDK's
-and ours, not the network's. Span export is excluded (a TracerProvider without processors still
-records spans); metrics are aggregated by an SDK MeterProvider.
+    .venv/bin/python benchmarks/bench_overhead.py [--calls 2000] [--rounds 5] [--quick]
 
-    .venv/bin/python benchmarks/bench_overhead.py [--calls 2000] [--streams 40] [--rounds 5]
+Measures, for the bare SDK and the SDK under anthropic-otel (and, on SDK 1.14+, the SDK's own
+tracing alone and with our enrichment on top):
 
-Prints a table: per non-streaming call (µs), per 1,000-event stream (ms), per event (µs), and
-the ratio of each to the bare SDK. On SDK 1.14+ it also measures the SDK's own tracing alone
-and with our enrichment on top.
+- a non-streaming `messages.create`, over an in-process transport (the SDK's work and ours, not
+  the network's) and over loopback HTTP to the fake Claude API;
+- a streamed event (1,000-event streams, minus the per-call part);
+- the memory an open stream holds (tracemalloc, 200 streams left open after their first event);
+- a Message Batch result read through `batches.results()` (loopback HTTP, 5,000 results).
+
+Responses carry what the real API sends (request id, rate-limit headers, cache usage), so that
+the per-call work is the real one. Span export is excluded (a TracerProvider without processors
+still records spans); metrics are aggregated by an SDK MeterProvider. Scenarios are interleaved
+round by round so that a noisy neighbour slows them all alike; medians are reported, CPU time
+(`time.process_time`) so that other processes on a shared machine count less.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import time
-from typing import Any
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Callable
 
 import anthropic
 from opentelemetry.sdk.metrics import MeterProvider
@@ -26,54 +37,64 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from anthropic_otel import AnthropicInstrumentor
 from anthropic_otel.sdk import sdk_has_tracing
+from anthropic_otel.testing import FakeClaudeAPI, MessageReply
 
 try:  # SDK 1.0+ uses httpx2; 0.x uses httpx
     import httpx2 as httpx
 except ImportError:  # pragma: no cover - depends on the SDK version
     import httpx  # type: ignore[no-redef]
 
+MODEL = "claude-sonnet-4-6"
+USAGE = {"input_tokens": 20, "output_tokens": 6, "cache_read_input_tokens": 1800, "cache_creation_input_tokens": 0}
 MESSAGE = {
     "id": "msg_bench",
     "type": "message",
     "role": "assistant",
-    "model": "claude-sonnet-4-6",
+    "model": MODEL,
     "content": [{"type": "text", "text": "Hello from the benchmark."}],
     "stop_reason": "end_turn",
     "stop_sequence": None,
-    "usage": {"input_tokens": 20, "output_tokens": 6, "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0},
+    "usage": USAGE,
 }
-HEADERS = {"content-type": "application/json", "request-id": "req_benchmark0000000000000001"}
+HEADERS = {
+    "content-type": "application/json",
+    "request-id": "req_benchmark0000000000000001",
+    "anthropic-organization-id": "5f3c9a1e-0d2b-4c7e-9f11-8a6b2c4d0e13",
+    **{
+        f"anthropic-ratelimit-{kind}-{part}": value
+        for kind in ("requests", "tokens", "input-tokens", "output-tokens")
+        for part, value in (("limit", "4000"), ("remaining", "3999"), ("reset", "2026-11-25T12:00:00Z"))
+    },
+}
+ASK: dict[str, Any] = {"model": MODEL, "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}
+EVENTS = 1000
+OPEN_STREAMS = 200
+BATCH_RESULTS = 5000
 
 
 def sse(events: int) -> bytes:
     """A stream of exactly `events` events: start, block start, deltas, block stop, delta, stop."""
     start = {"type": "message_start", "message": {**MESSAGE, "content": [], "stop_reason": None}}
+    delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "word "}}
     parts = [
         ("message_start", start),
         (
             "content_block_start",
             {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
         ),
-    ]
-    delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "word "}}
-    parts += [("content_block_delta", delta)] * (events - 5)
-    parts += [
+        *[("content_block_delta", delta)] * (events - 5),
         ("content_block_stop", {"type": "content_block_stop", "index": 0}),
         (
             "message_delta",
-            {
-                "type": "message_delta",
-                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                "usage": {"output_tokens": events - 5},
-            },
+            {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 9}},
         ),
         ("message_stop", {"type": "message_stop"}),
     ]
     return "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in parts).encode()
 
 
-def make_client(stream_body: bytes, **options: Any) -> anthropic.Anthropic:
-    json_body = json.dumps(MESSAGE).encode()
+def in_process_client(**options: Any) -> anthropic.Anthropic:
+    json_body, stream_body = json.dumps(MESSAGE).encode(), sse(EVENTS)
 
     def handler(request: Any) -> Any:
         if b'"stream":true' in request.content or b'"stream": true' in request.content:
@@ -81,83 +102,134 @@ def make_client(stream_body: bytes, **options: Any) -> anthropic.Anthropic:
         return httpx.Response(200, headers=HEADERS, content=json_body)
 
     http_client = httpx.Client(transport=httpx.MockTransport(handler))
-    return anthropic.Anthropic(
-        api_key="sk-bench", base_url="http://bench.local", http_client=http_client, max_retries=0, **options
+    return anthropic.Anthropic(api_key="sk-bench", base_url="http://bench.local", http_client=http_client, **options)
+
+
+def cpu_per(units: int, run: Callable[[], None]) -> float:
+    start = time.process_time()
+    run()
+    return (time.process_time() - start) / units
+
+
+def call_in_process(client: anthropic.Anthropic, calls: int) -> float:
+    return cpu_per(calls, lambda: [client.messages.create(**ASK) for _ in range(calls)] and None)
+
+
+def call_over_http(api: FakeClaudeAPI, client: anthropic.Anthropic, calls: int) -> float:
+    api.queue(*[MessageReply(text="Hello from the benchmark.", usage=USAGE) for _ in range(calls)])
+    return cpu_per(calls, lambda: [client.messages.create(**ASK) for _ in range(calls)] and None)
+
+
+def stream_in_process(client: anthropic.Anthropic, streams: int) -> float:
+    def run() -> None:
+        for _ in range(streams):
+            for _ in client.messages.create(stream=True, **ASK):
+                pass
+
+    return cpu_per(streams, run)
+
+
+def memory_per_open_stream(client: anthropic.Anthropic) -> float:
+    """Bytes an open stream (first event read, not closed) holds, averaged over OPEN_STREAMS."""
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    held = []
+    for _ in range(OPEN_STREAMS):
+        stream = client.messages.create(stream=True, **ASK)
+        next(iter(stream))
+        held.append(stream)
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    for stream in held:
+        stream.close()
+    return (after - before) / OPEN_STREAMS
+
+
+def batch_result(api: FakeClaudeAPI, client: anthropic.Anthropic) -> float:
+    batch_id = api.add_synthetic_batch(BATCH_RESULTS)
+    return cpu_per(BATCH_RESULTS, lambda: sum(1 for _ in client.messages.batches.results(batch_id)) and None)
+
+
+@contextmanager
+def instrumented(on: bool) -> Iterator[None]:
+    if not on:
+        yield
+        return
+    instrumentor = AnthropicInstrumentor()
+    instrumentor.instrument(
+        tracer_provider=TRACER_PROVIDER, meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()])
     )
+    try:
+        yield
+    finally:
+        instrumentor.uninstrument()
 
 
-ASK = {"model": "claude-sonnet-4-6", "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}
+TRACER_PROVIDER = TracerProvider()  # records spans, exports nothing
+MEASURES = (
+    "call, in-process (µs)",
+    "call, loopback HTTP (µs)",
+    "streamed event (µs)",
+    "open stream (KiB)",
+    "batch result (µs)",
+)
 
 
-def time_calls(client: anthropic.Anthropic, calls: int) -> float:
-    start = time.perf_counter()
-    for _ in range(calls):
-        client.messages.create(**ASK)
-    return (time.perf_counter() - start) / calls
-
-
-def time_streams(client: anthropic.Anthropic, streams: int) -> float:
-    start = time.perf_counter()
-    for _ in range(streams):
-        for _ in client.messages.create(stream=True, **ASK):
-            pass
-    return (time.perf_counter() - start) / streams
+def measure(api: FakeClaudeAPI, ours: bool, sdk_spans: bool, calls: int, streams: int) -> dict[str, float]:
+    options: dict[str, Any] = {"max_retries": 0}
+    if sdk_has_tracing():
+        options["open_telemetry"] = {"tracer_provider": TRACER_PROVIDER} if sdk_spans else False
+    with instrumented(ours):
+        local = in_process_client(**options)
+        remote = anthropic.Anthropic(api_key="sk-bench", base_url=api.base_url, **options)
+        call_in_process(local, 20)  # warm-up
+        per_call = call_in_process(local, calls)
+        per_stream = stream_in_process(local, streams)
+        return {
+            MEASURES[0]: per_call * 1e6,
+            MEASURES[1]: call_over_http(api, remote, max(calls // 4, 50)) * 1e6,
+            # the stream beyond one call's work, per event
+            MEASURES[2]: (per_stream - per_call) / EVENTS * 1e6,
+            MEASURES[3]: memory_per_open_stream(local) / 1024,
+            MEASURES[4]: batch_result(api, remote) * 1e6,
+        }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--streams", type=int, default=40)
-    parser.add_argument("--events", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--streams", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="a fast smoke run: 200 calls, 3 streams, 1 round")
     args = parser.parse_args()
-    body = sse(args.events)
-    sdk_tracing = sdk_has_tracing()
-    tracer_provider = TracerProvider()  # records spans, exports nothing
-    instrumentor = AnthropicInstrumentor()
-
-    def measure(instrumented: bool, sdk_spans: bool) -> tuple[float, float]:
-        if instrumented:
-            meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
-            instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
-        options: dict[str, Any] = {}
-        if sdk_tracing:
-            options["open_telemetry"] = {"tracer_provider": tracer_provider} if sdk_spans else False
-        client = make_client(body, **options)
-        try:
-            time_calls(client, 20)  # warm-up
-            return time_calls(client, args.calls), time_streams(client, args.streams)
-        finally:
-            if instrumented:
-                instrumentor.uninstrument()
-
-    scenarios = [("bare SDK", False, False), ("anthropic-otel (our span + metrics)", True, False)]
-    if sdk_tracing:
-        scenarios += [("SDK's own tracing", False, True), ("SDK's own tracing + anthropic-otel", True, True)]
-    # Interleaved rounds, so that a noisy neighbour slows every scenario alike; medians reported.
-    samples: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in scenarios}
-    for _ in range(args.rounds):
-        for name, instrumented, sdk_spans in scenarios:
-            samples[name].append(measure(instrumented, sdk_spans))
-    rows = [
-        (name, statistics.median(c for c, _ in samples[name]), statistics.median(s for _, s in samples[name]))
-        for name, _, _ in scenarios
-    ]
-    bare_call, bare_stream = rows[0][1], rows[0][2]
-    print(f"anthropic {anthropic.__version__}, {args.events}-event streams, median of {args.rounds} rounds\n")
-    print(f"{'scenario':40} {'call µs':>9} {'ratio':>6} {'stream ms':>10} {'ratio':>6} {'+µs/event':>10}")
-    for name, per_call, per_stream in rows:
-        # What the stream costs beyond the bare stream and this scenario's own per-call overhead.
-        per_event = (per_stream - bare_stream - (per_call - bare_call)) / args.events * 1e6
-        print(
-            f"{name:40} {per_call * 1e6:9.1f} {per_call / bare_call:6.3f} {per_stream * 1e3:10.2f}"
-            f" {per_stream / bare_stream:6.3f} {per_event:10.3f}"
-        )
-    if sdk_tracing:
-        added_call = (rows[3][1] - rows[2][1]) * 1e6
-        added_event = (rows[3][2] - rows[2][2] - (rows[3][1] - rows[2][1])) / args.events * 1e6
-        print(f"\nanthropic-otel on top of the SDK's own tracing: +{added_call:.1f} µs per call,", end=" ")
-        print(f"{added_event:+.3f} µs per event")
+    if args.quick:
+        args.calls, args.streams, args.rounds = 200, 3, 1
+    scenarios = {"bare SDK": (False, False), "anthropic-otel": (True, False)}
+    if sdk_has_tracing():
+        scenarios.update({"SDK's own tracing": (False, True), "SDK's tracing + anthropic-otel": (True, True)})
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in scenarios}
+    with FakeClaudeAPI() as api:
+        for _ in range(args.rounds):
+            for name, (ours, sdk_spans) in scenarios.items():
+                samples[name].append(measure(api, ours, sdk_spans, args.calls, args.streams))
+    median = {name: {m: statistics.median(s[m] for s in runs) for m in MEASURES} for name, runs in samples.items()}
+    print(f"anthropic {anthropic.__version__}; CPU time, median of {args.rounds} rounds; ratio = scenario / bare SDK\n")
+    names = list(scenarios)
+    print("| measure | " + " | ".join(names) + " | anthropic-otel adds |")
+    print("|---|" + "---|" * (len(names) + 1))
+    bare = median["bare SDK"]
+    for m in MEASURES:
+        cells = [
+            f"{median[n][m]:.2f} (x{median[n][m] / bare[m]:.2f})" if bare[m] else f"{median[n][m]:.2f}" for n in names
+        ]
+        added = median["anthropic-otel"][m] - bare[m]
+        if sdk_has_tracing():
+            added_sdk = median["SDK's tracing + anthropic-otel"][m] - median["SDK's own tracing"][m]
+            extra = f"{added:+.2f}; on the SDK's span {added_sdk:+.2f}"
+        else:
+            extra = f"{added:+.2f}"
+        print(f"| {m} | " + " | ".join(cells) + f" | {extra} |")
 
 
 if __name__ == "__main__":
