@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from typing import Any, Callable
 
 import anthropic
+import anthropic._base_client
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
@@ -39,9 +40,11 @@ from anthropic_otel import AnthropicInstrumentor
 from anthropic_otel.sdk import sdk_has_tracing
 from anthropic_otel.testing import FakeClaudeAPI, MessageReply
 
-try:  # SDK 1.0+ uses httpx2; 0.x uses httpx
+# The HTTP library of the installed SDK: httpx2 from 1.0, httpx before (both may be installed:
+# other packages, such as openai, bring httpx2 along).
+if hasattr(anthropic._base_client, "httpx2"):
     import httpx2 as httpx
-except ImportError:  # pragma: no cover - depends on the SDK version
+else:  # pragma: no cover - depends on the SDK version
     import httpx  # type: ignore[no-redef]
 
 MODEL = "claude-sonnet-4-6"

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import anthropic
+import anthropic._base_client
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -28,9 +29,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from anthropic_otel import AnthropicInstrumentor
 
-try:  # SDK 1.0+ uses httpx2; 0.x uses httpx
+# The HTTP library of the installed SDK: httpx2 from 1.0, httpx before (both may be installed:
+# other packages, such as openai, bring httpx2 along).
+if hasattr(anthropic._base_client, "httpx2"):
     import httpx2 as httpx
-except ImportError:  # pragma: no cover - depends on the SDK version
+else:  # pragma: no cover - depends on the SDK version
     import httpx  # type: ignore[no-redef]
 
 # The SDK builds models without validation: absurd values make pydantic warn when they are dumped.
