@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from contextvars import ContextVar, Token
-from typing import Any, Optional
+from typing import Any, Callable, Optional, TypeVar, cast
 
 from opentelemetry import context, trace
 from opentelemetry.context import Context
@@ -55,6 +55,7 @@ log = logging.getLogger("anthropic_otel.lifecycle")
 # What the running code says about a call (route, conversation): the SDK's span gets them from us.
 SCOPE_KEYS = ("anthropic.route", "gen_ai.conversation.id")
 
+_T = TypeVar("_T")
 _current: ContextVar[Optional[CallRecord]] = ContextVar("anthropic_otel_call", default=None)
 
 
@@ -63,13 +64,13 @@ class CallRecord:
 
     __slots__ = (
         "_context",
-        "_cost",
         "attempt_url",
         "attributes",
         "content",
         "diagnosed",
         "failed_attempts",
         "findings",
+        "memo",
         "operation",
         "request",
         "response",
@@ -101,7 +102,7 @@ class CallRecord:
         self.retries = 0
         self.attempt_url: Any = None
         self._context: Optional[Context] = None
-        self._cost: tuple[Any, Optional[Cost]] = (None, None)
+        self.memo: dict[str, tuple[Any, Any]] = {}
         self.content: Optional[CallContent] = None
 
     @property
@@ -115,15 +116,21 @@ class CallRecord:
             context = self._context = trace.set_span_in_context(span)
         return context
 
+    def once(self, name: str, source: Any, work: Callable[[], _T]) -> _T:
+        """`work()`, done once per `source` object: the SDK's span and ours ask for the same facts
+        (headers, body attributes, cost) at two points of one call, and need not work them out twice."""
+        hit = self.memo.get(name)
+        if hit is not None and hit[0] is source:
+            return cast(_T, hit[1])
+        value = work()
+        self.memo[name] = (source, value)
+        return value
+
     def cost(self, body: Any) -> Optional[Cost]:
-        """What the call cost, from its final `body`; worked out once per body, whichever path asks first."""
+        """What the call cost, from its final `body`."""
         if not self.operation.is_generation or body is None:
             return None
-        cached_body, cost = self._cost
-        if cached_body is not body:
-            cost = self.telemetry.cost(body)
-            self._cost = (body, cost)
-        return cost
+        return self.once("cost", body, lambda: self.telemetry.cost(body))
 
 
 def current_call() -> Optional[CallRecord]:
@@ -139,28 +146,40 @@ def begin(telemetry: Telemetry, client: Any, args: tuple[Any, ...], kwargs: dict
         if operation is None:
             return None
         stream = bool(kwargs.get("stream", False))
+        request = sent_json(options.json_data)
         attributes = request_attributes(
             operation,
             options.method,
-            options.json_data,
+            request,
             _beta_header(client, options),
             stream=stream,
             provider=provider_name(client),
         )
-        attributes.update(resource_request_attributes(operation, options.url, options.json_data))
+        attributes.update(resource_request_attributes(operation, options.url, request))
         attributes.update(server_of(client))
         attributes.update(scope_attributes(telemetry, client))
         record = CallRecord(telemetry, operation, attributes)
-        record.request = options.json_data
+        record.request = request
         telemetry.diagnostics.on_request(record)
         if telemetry.content is not None and operation.kind == "message":
-            record.content = telemetry.content.begin(options.json_data, client)
+            record.content = telemetry.content.begin(request, client)
         if not client_makes_span(client):
             record.span = telemetry.tracer.start_span(operation.name, kind=SpanKind.CLIENT, attributes=attributes)
         return record
     except Exception:
         log.debug("anthropic-otel: could not begin recording a call", exc_info=True)
         return None
+
+
+def sent_json(body: Any) -> Any:
+    """The request body as it goes on the wire: without the `Omit`/`NotGiven` placeholders that
+    SDK 2.x leaves in `json_data` for every parameter not passed (`cache_control`, `system`, ...)."""
+    if not isinstance(body, dict):
+        return body
+    return {key: value for key, value in body.items() if type(value).__name__ not in _PLACEHOLDERS}
+
+
+_PLACEHOLDERS = frozenset({"Omit", "NotGiven"})
 
 
 def scope_attributes(telemetry: Telemetry, client: Any) -> Attributes:

@@ -16,7 +16,7 @@ from anthropic_otel.resource_attributes import resource_response_attributes
 if TYPE_CHECKING:
     from anthropic_otel.calls import CallRecord
 
-__all__ = ["body_attributes", "final_response", "outcome_attributes", "response_body"]
+__all__ = ["body_attributes", "final_response", "outcome_attributes", "response_body", "response_header_attributes"]
 
 
 def outcome_attributes(
@@ -26,11 +26,11 @@ def outcome_attributes(
     attributes: Attributes = {}
     if response is not None:
         attributes["http.response.status_code"] = response.status_code
-        attributes.update(header_attributes(response.headers.items()))
+        attributes.update(response_header_attributes(record, response))
     if record.retries:
         attributes["http.request.resend_count"] = record.retries
     if body is not None:
-        attributes.update(body_attributes(record.operation, body))
+        attributes.update(body_attributes(record, body))
     if error is not None:
         attributes["error.type"] = error_type(error)
     elif error_kind is not None:
@@ -38,11 +38,23 @@ def outcome_attributes(
     return attributes
 
 
-def body_attributes(operation: Operation, body: Any) -> Attributes:
-    """What a successful response body gives the span: model-call fields, or batch and agent ids and counts."""
+def body_attributes(record: CallRecord, body: Any) -> Attributes:
+    """What a successful response body gives the span: model-call fields, or batch and agent ids and counts.
+
+    Worked out once per body (the SDK's span and the call's end both ask); callers must not change it.
+    """
+    return record.once("body", body, lambda: _body_attributes(record.operation, body))
+
+
+def _body_attributes(operation: Operation, body: Any) -> Attributes:
     attributes = response_attributes(operation, body)
     attributes.update(resource_response_attributes(operation, body))
     return attributes
+
+
+def response_header_attributes(record: CallRecord, response: Any) -> Attributes:
+    """Request id, organization, rate limits, ... of `response`; worked out once per response."""
+    return record.once("headers", response, lambda: header_attributes(response.headers.items()))
 
 
 def response_body(result: Any) -> Any:

@@ -15,9 +15,9 @@ from typing import Any
 
 from opentelemetry.trace import Span
 
-from anthropic_otel.attributes import field, header_attributes
+from anthropic_otel.attributes import field
 from anthropic_otel.calls import SCOPE_KEYS, current_call
-from anthropic_otel.outcomes import body_attributes, response_body
+from anthropic_otel.outcomes import body_attributes, response_body, response_header_attributes
 
 __all__ = ["enrich_sdk_span"]
 
@@ -43,11 +43,11 @@ def enrich_sdk_span(span: Span, result: Any) -> None:
         response = getattr(result, "final_attempt", None)
         span.set_attributes({key: record.attributes[key] for key in SCOPE_KEYS if key in record.attributes})
         if response is not None:
-            span.set_attributes(header_attributes(response.headers.items()))
+            span.set_attributes(response_header_attributes(record, response))
         body = None
         if error is None:
             body = response_body(getattr(result, "data", None))
-            span.set_attributes(body_attributes(record.operation, body))
+            span.set_attributes(body_attributes(record, body))
             cost = record.cost(body)
             if cost is not None:
                 span.set_attribute("anthropic.cost.usd", cost.total)
