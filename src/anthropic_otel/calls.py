@@ -33,6 +33,7 @@ from anthropic_otel.attributes import (
     url_attributes,
 )
 from anthropic_otel.batch_results import wrap_batch_results
+from anthropic_otel.cardinality import bound_models
 from anthropic_otel.metrics import METRIC_KEYS, CallMetrics
 from anthropic_otel.operations import Operation, operation_for
 from anthropic_otel.outcomes import final_response, outcome_attributes, response_body
@@ -288,14 +289,16 @@ def _record_metrics(
     time_to_first_chunk: Optional[float],
     cost: Optional[Cost],
 ) -> None:
+    telemetry = record.telemetry
     attributes = {key: record.attributes[key] for key in METRIC_KEYS if key in record.attributes}
     attributes.setdefault("gen_ai.operation.name", record.operation.metric_operation)
     model = outcome.get("gen_ai.response.model")
     if model is not None:
         attributes["gen_ai.response.model"] = model
+    bound_models(attributes, telemetry.models)
     failure = outcome.get("error.type")
-    if failure is not None:
-        attributes["error.type"] = failure
+    if isinstance(failure, str):
+        attributes["error.type"] = telemetry.error_types.admit(failure)
     usage = field(body, "usage") if record.operation.is_generation else None
     call = CallMetrics(attributes, duration, usage, record.retries, time_to_first_chunk, outcome, cost)
-    record.telemetry.instruments.record(call, record.context)
+    telemetry.instruments.record(call, record.context)

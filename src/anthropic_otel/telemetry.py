@@ -1,8 +1,8 @@
 """What `instrument()` sets up, in one object that every call reports to.
 
-The tracer, the metric instruments, the call-record log, the route limiter and the settings are
-made once per `instrument()`; the hooks patched into the SDK read them from here. Calls that start
-after `uninstrument()` find none and pass through untouched.
+The tracer, the metric instruments, the call-record log, the cardinality limiters (routes, models,
+error types) and the settings are made once per `instrument()`; the hooks patched into the SDK
+read them from here. Calls that start after `uninstrument()` find none and pass through untouched.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from opentelemetry._logs import Logger
 from opentelemetry.trace import Tracer
 
 from anthropic_otel.attributes import field
+from anthropic_otel.cardinality import error_type_limiter, model_limiter
 from anthropic_otel.config import Settings
 from anthropic_otel.metrics import Instruments
 from anthropic_otel.pricing import Cost, PriceTable, UnpricedModels, cost_of
@@ -28,7 +29,17 @@ log = logging.getLogger(__name__)
 class Telemetry:
     """The tracer, instruments and record log calls report to, with the settings they were made under."""
 
-    __slots__ = ("call_log", "instruments", "prices", "routes", "settings", "tracer", "unpriced")
+    __slots__ = (
+        "call_log",
+        "error_types",
+        "instruments",
+        "models",
+        "prices",
+        "routes",
+        "settings",
+        "tracer",
+        "unpriced",
+    )
 
     def __init__(
         self,
@@ -44,6 +55,8 @@ class Telemetry:
         self.call_log = CallLog(logger, self.settings.log_calls)
         self.routes = RouteLimiter(self.settings.max_routes)
         self.prices = prices or PriceTable.load_default()
+        self.models = model_limiter(self.settings.max_models, self.prices.rows)
+        self.error_types = error_type_limiter()
         self.unpriced = UnpricedModels()
 
     def cost(self, body: object, *, batch: bool = False) -> Optional[Cost]:
