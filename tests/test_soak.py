@@ -16,6 +16,7 @@ add more than `HALF_BOUND` to the first. The run prints its time and the numbers
 from __future__ import annotations
 
 import gc
+import os
 import re
 import subprocess
 import sys
@@ -46,6 +47,7 @@ ABANDONED = 1_000
 WARM = 2_000  # tracemalloc starts here
 MIDDLE = 6_000
 GROWTH_BOUND = 160 * 1024  # bytes still allocated at the end that were allocated after WARM
+OURS_BOUND = 4 * 1024  # of which allocated by lines of anthropic_otel itself
 HALF_BOUND = 40 * 1024  # what the second half (MIDDLE..CALLS) may add: 10 bytes per call
 MODEL = "claude-haiku-4-5"
 ROUTES = ("triage", "summarise", "draft", "review")
@@ -192,8 +194,8 @@ def instrumented() -> tuple[AnthropicInstrumentor, CountingSpans, CountingLogs, 
     return instrumentor, spans, logs, reader
 
 
-def soak(client: anthropic.Anthropic) -> tuple[dict[int, int], dict[int, dict[str, int]], list[Any]]:
-    """Run the calls; tracemalloc memory and module state at WARM, MIDDLE and the end, and the top allocations."""
+def soak(client: anthropic.Anthropic) -> tuple[dict[int, int], dict[int, dict[str, int]], tracemalloc.Snapshot]:
+    """Run the calls; tracemalloc memory and module state at WARM, MIDDLE and the end, and a final snapshot."""
     memory: dict[int, int] = {}
     state: dict[int, dict[str, int]] = {}
     try:
@@ -210,11 +212,11 @@ def soak(client: anthropic.Anthropic) -> tuple[dict[int, int], dict[int, dict[st
                     abandon_stream(client, index)
         gc.collect()
         memory[CALLS] = tracemalloc.get_traced_memory()[0]
-        top = tracemalloc.take_snapshot().statistics("lineno")[:5]
+        snapshot = tracemalloc.take_snapshot()
         state[CALLS] = module_state()
     finally:
         tracemalloc.stop()
-    return memory, state, top
+    return memory, state, snapshot
 
 
 def test_10000_calls_and_1000_abandoned_streams_keep_memory_flat_and_end_every_span(fake_api_url: str) -> None:
@@ -224,19 +226,21 @@ def test_10000_calls_and_1000_abandoned_streams_keep_memory_flat_and_end_every_s
     client = anthropic.Anthropic(api_key=API_KEY, base_url=fake_api_url, max_retries=0)
     started = time.perf_counter()
     try:
-        memory, state, top = soak(client)
+        memory, state, snapshot = soak(client)
     finally:
         client.close()
         instrumentor.uninstrument()
     elapsed = time.perf_counter() - started
 
     growth, second_half = memory[CALLS], memory[CALLS] - memory[MIDDLE]
+    by_file = snapshot.statistics("filename")
+    ours = sum(stat.size for stat in by_file if f"{os.sep}anthropic_otel{os.sep}" in stat.traceback[0].filename)
     print(
         f"\nsoak: anthropic {anthropic.__version__}: {CALLS} calls + {ABANDONED} abandoned streams in {elapsed:.1f} s; "
-        f"still allocated at the end from after call {WARM}: {growth / 1024:.1f} KiB "
-        f"({memory[MIDDLE] / 1024:.1f} KiB at call {MIDDLE}, second half {second_half / 1024:+.1f} KiB)"
+        f"still allocated at the end from after call {WARM}: {growth / 1024:.1f} KiB, {ours} B of it by "
+        f"anthropic_otel ({memory[MIDDLE] / 1024:.1f} KiB at call {MIDDLE}, second half {second_half / 1024:+.1f} KiB)"
     )
-    for stat in top:
+    for stat in by_file[:5]:
         print(f"  {stat}")
 
     # every span started ended, once; every call made one span, one record and one duration point
@@ -258,6 +262,7 @@ def test_10000_calls_and_1000_abandoned_streams_keep_memory_flat_and_end_every_s
     assert (len(telemetry.routes), len(telemetry.models), len(telemetry.error_types)) == (len(ROUTES), 0, 1)
     # memory: flat
     assert growth < GROWTH_BOUND
+    assert ours < OURS_BOUND
     assert second_half < HALF_BOUND
 
 

@@ -236,8 +236,10 @@ def complete(
         if cost is not None:
             outcome["anthropic.cost.usd"] = cost.total
         span = record.span
-        if span is None and not record.sdk_seen:
+        if span is None and not record.sdk_seen and record.telemetry.active:
             # We expected the SDK to make a span and it did not: make ours late rather than none.
+            # Not after uninstrument(): then our hook on the SDK's span was removed mid-call, and
+            # the SDK's span is there, unseen.
             span = record.span = record.telemetry.tracer.start_span(
                 record.operation.name, kind=SpanKind.CLIENT, attributes=record.attributes, start_time=record.start_ns
             )

@@ -30,6 +30,7 @@ class Telemetry:
     """The tracer, instruments and record log calls report to, with the settings they were made under."""
 
     __slots__ = (
+        "active",
         "call_log",
         "error_types",
         "instruments",
@@ -50,6 +51,7 @@ class Telemetry:
         prices: Optional[PriceTable] = None,
     ) -> None:
         self.settings = settings or Settings()
+        self.active = True  # False once uninstrument() (or a new instrument()) replaced it
         self.tracer = tracer
         self.instruments = instruments
         self.call_log = CallLog(logger, self.settings.log_calls)
