@@ -40,7 +40,9 @@ from opentelemetry.trace import StatusCode
 
 import anthropic_otel
 from anthropic_otel import AnthropicInstrumentor, calls, hooks, streaming
-from tests.conftest import API_KEY, metric_points, user_message
+from anthropic_otel.telemetry import Telemetry
+from anthropic_otel.testing import FakeClaudeAPI
+from tests.conftest import API_KEY, SDK_TRACES, ClientFactory, metric_points, user_message
 
 CALLS = 10_000
 ABANDONED = 1_000
@@ -135,10 +137,17 @@ def module_state() -> dict[str, int]:
     return sizes
 
 
-def stream_finalizers() -> int:
-    """Live `weakref.finalize` entries of our stream proxies (one per proxy not yet collected)."""
+def stream_finalizers(telemetry: Telemetry) -> int:
+    """Live `weakref.finalize` entries of stream proxies of `telemetry`'s calls (one per proxy not collected).
+
+    Only this run's: proxies that other tests in the same worker still hold are not the soak's.
+    """
     registry = weakref.finalize._registry  # type: ignore[attr-defined]
-    return sum(1 for info in list(registry.values()) if info.func is streaming._finalize)
+    return sum(
+        1
+        for info in list(registry.values())
+        if info.func is streaming._finalize and info.args[0].record.telemetry is telemetry
+    )
 
 
 def call(client: anthropic.Anthropic, index: int) -> None:
@@ -257,7 +266,7 @@ def test_10000_calls_and_1000_abandoned_streams_keep_memory_flat_and_end_every_s
     # nothing of a call outlives it: context, finalizers, module-level state, limiters
     assert calls.current_call() is None
     assert trace.get_current_span() is trace.INVALID_SPAN
-    assert stream_finalizers() == 0
+    assert stream_finalizers(telemetry) == 0
     assert state[WARM] == state[MIDDLE] == state[CALLS]
     assert (len(telemetry.routes), len(telemetry.models), len(telemetry.error_types)) == (len(ROUTES), 0, 1)
     # memory: flat
@@ -271,3 +280,26 @@ def test_module_state_sees_our_containers_and_caches() -> None:
     state = module_state()
     assert "anthropic_otel.pricing._default_table" in state
     assert any(key.startswith("anthropic_otel.") for key in state if not key.endswith("__all__"))
+
+
+def test_finished_stream_helpers_are_freed_with_the_sdks_own_tracing(
+    api: FakeClaudeAPI, make_client: ClientFactory, tracer_provider: TracerProvider
+) -> None:
+    """SDK 1.14+: the response's span observer leads back to our proxy through a `messages.stream()`
+    helper; the finalizer of the proxy must not keep that chain, and so the proxy, alive."""
+    if not SDK_TRACES:
+        pytest.skip("the SDK makes its own spans from 1.14 on")
+    instrumentor = AnthropicInstrumentor()
+    instrumentor.instrument(tracer_provider=tracer_provider)
+    client = make_client(sdk_tracing=True)
+    try:
+        for _ in range(20):
+            with client.messages.stream(model=MODEL, max_tokens=16, messages=user_message()) as stream:
+                stream.get_final_message()
+        del stream
+        gc.collect()
+        alive = sum(1 for item in gc.get_objects() if isinstance(item, streaming.StreamProxy))
+    finally:
+        client.close()
+        instrumentor.uninstrument()
+    assert alive == 0

@@ -253,6 +253,10 @@ def complete(
         telemetry.call_log.emit(call_record({**record.attributes, **outcome}, duration), record.context)
     except Exception:
         log.debug("anthropic-otel: could not finish recording a call", exc_info=True)
+    # Let go of the HTTP response. A stream proxy's finalizer holds its record until the proxy is
+    # collected, and on SDK 1.14+ the response leads back to the proxy (through the SDK's stream
+    # observer and a `messages.stream()` helper): kept here, it would keep the proxy alive forever.
+    record.response = None
 
 
 def _end_own_span(
