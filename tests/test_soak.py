@@ -36,6 +36,7 @@ from opentelemetry.sdk._logs.export import LogExportResult, SimpleLogRecordProce
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
 import anthropic_otel
@@ -282,11 +283,12 @@ def test_module_state_sees_our_containers_and_caches() -> None:
     assert any(key.startswith("anthropic_otel.") for key in state if not key.endswith("__all__"))
 
 
-def test_finished_stream_helpers_are_freed_with_the_sdks_own_tracing(
-    api: FakeClaudeAPI, make_client: ClientFactory, tracer_provider: TracerProvider
+def test_stream_helpers_are_freed_and_end_with_the_sdks_own_tracing(
+    api: FakeClaudeAPI, make_client: ClientFactory, tracer_provider: TracerProvider, span_exporter: InMemorySpanExporter
 ) -> None:
     """SDK 1.14+: the response's span observer leads back to our proxy through a `messages.stream()`
-    helper; the finalizer of the proxy must not keep that chain, and so the proxy, alive."""
+    helper. What the proxy's finalizer holds must not lead there, or the proxy lives forever and a
+    helper dropped unclosed never ends its span."""
     if not SDK_TRACES:
         pytest.skip("the SDK makes its own spans from 1.14 on")
     instrumentor = AnthropicInstrumentor()
@@ -297,9 +299,14 @@ def test_finished_stream_helpers_are_freed_with_the_sdks_own_tracing(
             with client.messages.stream(model=MODEL, max_tokens=16, messages=user_message()) as stream:
                 stream.get_final_message()
         del stream
+        for _ in range(5):  # entered, read in part, dropped without leaving or closing
+            dropped = client.messages.stream(model=MODEL, max_tokens=16, messages=user_message()).__enter__()
+            next(iter(dropped))
+            del dropped
         gc.collect()
         alive = sum(1 for item in gc.get_objects() if isinstance(item, streaming.StreamProxy))
     finally:
         client.close()
         instrumentor.uninstrument()
     assert alive == 0
+    assert len(span_exporter.get_finished_spans()) == 25

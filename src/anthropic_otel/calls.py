@@ -36,7 +36,7 @@ from anthropic_otel.batch_results import wrap_batch_results
 from anthropic_otel.cardinality import bound_models
 from anthropic_otel.metrics import METRIC_KEYS, CallMetrics
 from anthropic_otel.operations import Operation, operation_for
-from anthropic_otel.outcomes import final_response, outcome_attributes, response_body
+from anthropic_otel.outcomes import ResponseHead, final_response, outcome_attributes, response_body
 from anthropic_otel.pricing import Cost
 from anthropic_otel.raw_responses import wrap_unread_response
 from anthropic_otel.records import call_record
@@ -201,6 +201,10 @@ def finish_result(record: CallRecord, result: Any) -> Any:
             or wrap_unread_response(record, result, complete)
         )
         if proxy is not None:
+            # Keep the status and headers, not the response: the proxy's finalizer holds this record,
+            # and on SDK 1.14+ the response leads back to the proxy (through the SDK's span observer
+            # on its body and a `messages.stream()` helper), which would then never be collected.
+            record.response = ResponseHead.of(record.response)
             return proxy
     except Exception:
         log.debug("anthropic-otel: could not wrap a stream", exc_info=True)
@@ -253,10 +257,6 @@ def complete(
         telemetry.call_log.emit(call_record({**record.attributes, **outcome}, duration), record.context)
     except Exception:
         log.debug("anthropic-otel: could not finish recording a call", exc_info=True)
-    # Let go of the HTTP response. A stream proxy's finalizer holds its record until the proxy is
-    # collected, and on SDK 1.14+ the response leads back to the proxy (through the SDK's stream
-    # observer and a `messages.stream()` helper): kept here, it would keep the proxy alive forever.
-    record.response = None
 
 
 def _end_own_span(

@@ -7,14 +7,31 @@ carries the same attributes whichever span records it.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
 from anthropic_otel.attributes import Attributes, error_type, header_attributes, response_attributes
 
 if TYPE_CHECKING:
     from anthropic_otel.calls import CallRecord
 
-__all__ = ["final_response", "outcome_attributes", "response_body"]
+__all__ = ["ResponseHead", "final_response", "outcome_attributes", "response_body"]
+
+
+class ResponseHead(NamedTuple):
+    """What the end of a call reads from its HTTP response (status, headers), without the response.
+
+    A call that outlives `request()` (a stream, an unread body) keeps this instead of the response
+    itself, so that nothing it holds can lead back to the proxy the application reads through.
+    """
+
+    status_code: int
+    headers: dict[str, str]
+
+    @classmethod
+    def of(cls, response: Any) -> Optional[ResponseHead]:
+        if response is None:
+            return None
+        return cls(response.status_code, dict(response.headers.items()))
 
 
 def outcome_attributes(
