@@ -22,6 +22,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from anthropic_otel.attributes import Attributes, field, int_field
+from anthropic_otel.cardinality import bound_models
 from anthropic_otel.metrics import METRIC_KEYS, token_counts
 from anthropic_otel.streaming import AsyncStreamProxy, StreamProxy
 
@@ -62,6 +63,7 @@ class BatchResultsRecorder:
         # results span's context that its metric points and records link to.
         self.scope = {key: record.attributes[key] for key in METRIC_KEYS if key in record.attributes}
         self.scope.pop("gen_ai.operation.name", None)
+        bound_models(self.scope, record.telemetry.models)
         self.context = record.context
         self.counts = dict.fromkeys(RESULT_TYPES, 0)
         self.input_tokens = 0
@@ -80,7 +82,7 @@ class BatchResultsRecorder:
         telemetry = record.telemetry
         result = field(item, "result")
         kind = field(result, "type")
-        kind = kind if isinstance(kind, str) else "unknown"
+        kind = kind if kind in RESULT_TYPES else "unknown"  # a fixed vocabulary: bounded metrics and counts
         self.counts[kind] = self.counts.get(kind, 0) + 1
         scope, context = self.scope, self.context
         telemetry.instruments.batch_results.add(1, {**scope, "anthropic.batch.result.type": kind}, context=context)
@@ -107,7 +109,8 @@ class BatchResultsRecorder:
             attributes["gen_ai.response.id"] = message_id
         if isinstance(model, str):
             attributes["gen_ai.response.model"] = model
-            scope = {**scope, "gen_ai.request.model": model, "gen_ai.response.model": model}
+            bounded = telemetry.models.admit(model)
+            scope = {**scope, "gen_ai.request.model": bounded, "gen_ai.response.model": bounded}
         counts = token_counts(usage)
         self.input_tokens += counts.get("input", 0)
         self.output_tokens += counts.get("output", 0)

@@ -23,25 +23,22 @@ from typing import Any, Callable, Optional, TypeVar, cast
 
 from opentelemetry import context, trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind
 
 from anthropic_otel import streaming
 from anthropic_otel.attributes import (
     Attributes,
-    field,
     request_attributes,
-    url_attributes,
 )
 from anthropic_otel.batch_results import wrap_batch_results
-from anthropic_otel.content_capture import CONTENT_EVENT, CallContent
+from anthropic_otel.content_capture import CallContent
 from anthropic_otel.diagnostics import FailedAttempt, Finding
+from anthropic_otel.endings import complete
 from anthropic_otel.event_streams import wrap_event_stream
-from anthropic_otel.metrics import METRIC_KEYS, CallMetrics
 from anthropic_otel.operations import Operation, operation_for
-from anthropic_otel.outcomes import final_response, outcome_attributes, response_body
+from anthropic_otel.outcomes import ResponseHead, final_response, response_body
 from anthropic_otel.pricing import Cost
 from anthropic_otel.raw_responses import wrap_unread_response
-from anthropic_otel.records import call_record
 from anthropic_otel.resource_attributes import resource_request_attributes
 from anthropic_otel.routes import current_conversation, current_route
 from anthropic_otel.sdk import client_conversation, client_makes_span, provider_name, server_of
@@ -273,6 +270,10 @@ def finish_result(record: CallRecord, result: Any) -> Any:
             or wrap_unread_response(record, result, complete)
         )
         if proxy is not None:
+            # Keep the status and headers, not the response: the proxy's finalizer holds this record,
+            # and on SDK 1.14+ the response leads back to the proxy (through the SDK's span observer
+            # on its body and a `messages.stream()` helper), which would then never be collected.
+            record.response = ResponseHead.of(record.response)
             return proxy
     except Exception:
         log.debug("anthropic-otel: could not wrap a stream", exc_info=True)
@@ -284,107 +285,3 @@ def finish(record: CallRecord, result: Any, error: Optional[BaseException]) -> N
     """End a call that returned (not a stream) or raised."""
     body = response_body(result) if error is None else None
     complete(record, final_response(record, result, error), body, error)
-
-
-def complete(
-    record: CallRecord,
-    response: Any,
-    body: Any,
-    error: Optional[BaseException],
-    *,
-    error_kind: Optional[str] = None,
-    extra: Optional[Attributes] = None,
-    time_to_first_chunk: Optional[float] = None,
-) -> None:
-    """End the call: our span (if we made one) and its metrics. Never raises.
-
-    `error_kind` marks a call that failed without an exception (a stream the server cut short).
-    """
-    try:
-        outcome = outcome_attributes(record, response, body, error, error_kind)
-        if extra:
-            outcome.update(extra)
-        cost = record.cost(body)
-        if cost is not None:
-            outcome["anthropic.cost.usd"] = cost.total
-        span = record.span
-        if span is None and not record.sdk_seen:
-            # We expected the SDK to make a span and it did not: make ours late rather than none.
-            span = record.span = record.telemetry.tracer.start_span(
-                record.operation.name, kind=SpanKind.CLIENT, attributes=record.attributes, start_time=record.start_ns
-            )
-        record.telemetry.diagnostics.on_outcome(record, body, error, response, span)
-        if span is not None:
-            _end_own_span(record, span, outcome, body, failed=error is not None or error_kind is not None, error=error)
-        duration = time.perf_counter() - record.start_s
-        _record_metrics(
-            record, body, outcome=outcome, duration=duration, time_to_first_chunk=time_to_first_chunk, cost=cost
-        )
-        telemetry = record.telemetry
-        telemetry.call_log.emit(call_record({**record.attributes, **outcome}, duration), record.context)
-        if record.content is not None:
-            _emit_content(record, outcome, body)
-    except Exception:
-        log.debug("anthropic-otel: could not finish recording a call", exc_info=True)
-
-
-def _emit_content(record: CallRecord, outcome: Attributes, body: Any) -> None:
-    """The call's `gen_ai.client.inference.operation.details` event, when content goes to events."""
-    content = record.content
-    if content is not None and content.capture.on_event:
-        event = content.event_attributes({**record.attributes, **outcome}, body)
-        if event is not None:
-            record.telemetry.call_log.emit_event(CONTENT_EVENT, event, record.context, failed=False, json_line=False)
-
-
-def _end_own_span(
-    record: CallRecord, span: Span, outcome: Attributes, body: Any, *, failed: bool, error: Optional[BaseException]
-) -> None:
-    if span.is_recording():
-        content = record.content
-        if content is not None and content.capture.on_span:
-            content.set_on_span(span, body)
-        url = record.attempt_url
-        if url is not None:
-            outcome = {
-                **url_attributes(
-                    url.scheme,
-                    url.netloc.decode("ascii"),
-                    url.raw_path.partition(b"?")[0].decode("ascii"),
-                    url.query.decode("ascii"),
-                    record.operation.query_params,
-                ),
-                **outcome,
-            }
-        span.set_attributes(outcome)
-        if not failed:
-            # A stream closed or dropped before its end is no error, and no success either: status
-            # stays unset, as the SDK leaves its own span; so does an event stream, which has no end.
-            if outcome.get("anthropic.stream.completed") is not False and not record.operation.is_event_stream:
-                span.set_status(Status(StatusCode.OK))
-        elif error is None or isinstance(error, Exception):
-            # Anything but an Exception (e.g. CancelledError) is the application stopping the call: status unset.
-            span.set_status(Status(StatusCode.ERROR))
-    span.end()
-
-
-def _record_metrics(
-    record: CallRecord,
-    body: Any,
-    *,
-    outcome: Attributes,
-    duration: float,
-    time_to_first_chunk: Optional[float],
-    cost: Optional[Cost],
-) -> None:
-    attributes = {key: record.attributes[key] for key in METRIC_KEYS if key in record.attributes}
-    attributes.setdefault("gen_ai.operation.name", record.operation.metric_operation)
-    model = outcome.get("gen_ai.response.model")
-    if model is not None:
-        attributes["gen_ai.response.model"] = model
-    failure = outcome.get("error.type")
-    if failure is not None:
-        attributes["error.type"] = failure
-    usage = field(body, "usage") if record.operation.is_generation else None
-    call = CallMetrics(attributes, duration, usage, record.retries, time_to_first_chunk, outcome, cost)
-    record.telemetry.instruments.record(call, record.context)

@@ -88,6 +88,8 @@ class Settings:
 
     - `max_routes` (`ANTHROPIC_OTEL_MAX_ROUTES`, 100): distinct `anthropic.route` values per process
       before later ones are recorded as `other`;
+    - `max_models` (`ANTHROPIC_OTEL_MAX_MODELS`, 50): distinct model names on metric points, besides
+      the price table's model ids, before later ones are recorded as `other` (spans keep the name);
     - `log_calls` (`ANTHROPIC_OTEL_LOG_CALLS`, false): also write each call's record as one JSON
       line to the Python logger `anthropic_otel.calls`;
     - `prices_path` (`ANTHROPIC_OTEL_PRICES`): a `.json` or `.toml` file of prices that overrides
@@ -104,6 +106,7 @@ class Settings:
     """
 
     max_routes: int = 100
+    max_models: int = 50
     log_calls: bool = False
     prices_path: Optional[str] = None
     diagnostics: frozenset[str] = field(default_factory=lambda: frozenset(CODES))
@@ -117,6 +120,7 @@ class Settings:
         env = os.environ if environ is None else environ
         return cls(
             max_routes=_count(env, "ANTHROPIC_OTEL_MAX_ROUTES", 100),
+            max_models=_count(env, "ANTHROPIC_OTEL_MAX_MODELS", 50),
             log_calls=_flag(env, "ANTHROPIC_OTEL_LOG_CALLS", False),
             prices_path=env.get("ANTHROPIC_OTEL_PRICES") or None,
             diagnostics=_diagnostics(env),

@@ -25,8 +25,14 @@ _telemetry: Optional[Telemetry] = None
 
 
 def set_telemetry(telemetry: Optional[Telemetry]) -> None:
-    """Point the hooks at what `instrument()` set up; `None` makes every hook a pass-through."""
+    """Point the hooks at what `instrument()` set up; `None` makes every hook a pass-through.
+
+    The telemetry replaced is marked inactive: calls still in flight under it finish with it, but
+    must not expect hooks that `uninstrument()` has removed (see `endings.complete`).
+    """
     global _telemetry  # noqa: PLW0603 - the hooks are module functions patched into the SDK
+    if _telemetry is not None and _telemetry is not telemetry:
+        _telemetry.active = False
     _telemetry = telemetry
 
 

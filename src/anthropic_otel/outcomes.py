@@ -7,7 +7,7 @@ carries the same attributes whichever span records it.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
 from anthropic_otel.attributes import Attributes, error_type, field, header_attributes, response_attributes
 from anthropic_otel.operations import Operation
@@ -16,7 +16,31 @@ from anthropic_otel.resource_attributes import resource_response_attributes
 if TYPE_CHECKING:
     from anthropic_otel.calls import CallRecord
 
-__all__ = ["body_attributes", "final_response", "outcome_attributes", "response_body", "response_header_attributes"]
+__all__ = [
+    "ResponseHead",
+    "body_attributes",
+    "final_response",
+    "outcome_attributes",
+    "response_body",
+    "response_header_attributes",
+]
+
+
+class ResponseHead(NamedTuple):
+    """What the end of a call reads from its HTTP response (status, headers), without the response.
+
+    A call that outlives `request()` (a stream, an unread body) keeps this instead of the response
+    itself, so that nothing it holds can lead back to the proxy the application reads through.
+    """
+
+    status_code: int
+    headers: dict[str, str]
+
+    @classmethod
+    def of(cls, response: Any) -> Optional[ResponseHead]:
+        if response is None:
+            return None
+        return cls(response.status_code, dict(response.headers.items()))
 
 
 def outcome_attributes(

@@ -18,19 +18,16 @@ from __future__ import annotations
 
 import functools
 import inspect
-import logging
-import threading
 from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar
 
 from opentelemetry import baggage
 
+from anthropic_otel.cardinality import OTHER, ValueLimiter
+
 __all__ = ["OTHER", "RouteLimiter", "conversation", "current_conversation", "current_route", "route"]
 
-log = logging.getLogger(__name__)
-
-OTHER = "other"
 BAGGAGE_KEY = "anthropic.route"
 _route: ContextVar[Optional[str]] = ContextVar("anthropic_otel_route", default=None)
 _conversation: ContextVar[Optional[str]] = ContextVar("anthropic_otel_conversation", default=None)
@@ -102,33 +99,12 @@ def current_conversation() -> Optional[str]:
     return _conversation.get()
 
 
-class RouteLimiter:
+class RouteLimiter(ValueLimiter):
     """At most `limit` distinct route names per process; the rest become `other`."""
 
     def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._seen: set[str] = set()
-        self._warned = False
-        self._lock = threading.Lock()
-
-    def admit(self, name: str) -> str:
-        """`name` if it is one of the first `limit` names seen, else `other` (warned about once)."""
-        if name in self._seen:
-            return name
-        with self._lock:
-            if name in self._seen or len(self._seen) < self.limit:
-                self._seen.add(name)
-                return name
-            if not self._warned:
-                self._warned = True
-                log.warning(
-                    "anthropic-otel: more than %d distinct routes; route %r and later new ones are recorded as %r. "
-                    "Raise ANTHROPIC_OTEL_MAX_ROUTES if these routes are real, or use fewer, coarser route names.",
-                    self.limit,
-                    name,
-                    OTHER,
-                )
-        return OTHER
+        hint = "Raise ANTHROPIC_OTEL_MAX_ROUTES if these routes are real, or use fewer, coarser route names."
+        super().__init__(limit, what="routes", hint=hint)
 
 
 def current_route(limiter: RouteLimiter) -> Optional[str]:

@@ -345,7 +345,7 @@ class AsyncStreamProxy(_Proxy):
 def wrap_stream(record: CallRecord, result: Any, complete: Complete) -> Optional[Any]:
     """The proxy for a streamed result, or None if `result` is not a stream.
 
-    `complete` is `calls.complete`, passed in so that this module does not import `calls`.
+    `complete` is `endings.complete`, passed in so that this module does not import the call lifecycle.
     """
     name = type(result).__name__
     if name == "Stream":

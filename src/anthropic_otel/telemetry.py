@@ -1,8 +1,8 @@
 """What `instrument()` sets up, in one object that every call reports to.
 
-The tracer, the metric instruments, the call-record log, the route limiter and the settings are
-made once per `instrument()`; the hooks patched into the SDK read them from here. Calls that start
-after `uninstrument()` find none and pass through untouched.
+The tracer, the metric instruments, the call-record log, the cardinality limiters (routes, models,
+error types) and the settings are made once per `instrument()`; the hooks patched into the SDK
+read them from here. Calls that start after `uninstrument()` find none and pass through untouched.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from opentelemetry._logs import Logger
 from opentelemetry.trace import Tracer
 
 from anthropic_otel.attributes import field
+from anthropic_otel.cardinality import error_type_limiter, model_limiter
 from anthropic_otel.config import Settings
 from anthropic_otel.content_capture import ContentCapture, ContentHook
 from anthropic_otel.diagnostics import Diagnostics, Reporter
@@ -34,10 +35,13 @@ class Telemetry:
     """
 
     __slots__ = (
+        "active",
         "call_log",
         "content",
         "diagnostics",
+        "error_types",
         "instruments",
+        "models",
         "prices",
         "routes",
         "settings",
@@ -56,11 +60,14 @@ class Telemetry:
         content_hook: Optional[ContentHook] = None,
     ) -> None:
         self.settings = settings or Settings()
+        self.active = True  # False once uninstrument() (or a new instrument()) replaced it
         self.tracer = tracer
         self.instruments = instruments
         self.call_log = CallLog(logger, self.settings.log_calls)
         self.routes = RouteLimiter(self.settings.max_routes)
         self.prices = prices or PriceTable.load_default()
+        self.models = model_limiter(self.settings.max_models, self.prices.rows)
+        self.error_types = error_type_limiter()
         self.unpriced = UnpricedModels()
         self.diagnostics = Diagnostics(
             Reporter(instruments.diagnostics, self.settings.diagnostics, self.settings.diagnostics_warn)

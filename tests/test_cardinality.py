@@ -1,0 +1,309 @@
+"""Cardinality: metric attributes whose values the application or a user chooses stay bounded.
+
+Model names (request and response, one limiter), error types and batch result types are capped
+on metric points; spans keep the real values. Every metric point of every surface carries only
+attribute keys of a fixed allow-list, whatever the application passes in.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import anthropic
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from opentelemetry._logs import get_logger
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import get_tracer
+
+import anthropic_otel
+from anthropic_otel import AnthropicInstrumentor
+from anthropic_otel.batch_results import RESULT_TYPES, BatchResultsRecorder
+from anthropic_otel.calls import CallRecord
+from anthropic_otel.cardinality import ERROR_TYPE_LIMIT, OTHER, ValueLimiter, model_limiter
+from anthropic_otel.endings import complete
+from anthropic_otel.metrics import Instruments
+from anthropic_otel.operations import operation_for
+from anthropic_otel.pricing import PriceTable
+from anthropic_otel.telemetry import Telemetry
+from anthropic_otel.testing import ErrorReply, FakeClaudeAPI
+from tests.conftest import API_KEY, metric_points, spans_named, user_message
+from tests.scenarios import catalogue, run_scenario
+
+DEFAULT_MAX_MODELS = 50
+PRICED = "claude-sonnet-4-6"
+
+_CALL = {
+    "gen_ai.operation.name",
+    "gen_ai.provider.name",
+    "gen_ai.request.model",
+    "gen_ai.response.model",
+    "server.address",
+    "server.port",
+    "anthropic.route",
+}
+_COST = {"gen_ai.provider.name", "gen_ai.request.model", "anthropic.route", "anthropic.batch"}
+# Every attribute key each metric may carry (the README's metrics table), nothing else.
+ALLOWED_KEYS = {
+    "gen_ai.client.operation.duration": _CALL | {"error.type"},
+    "gen_ai.client.operation.time_to_first_chunk": _CALL | {"error.type"},
+    "anthropic.client.retries": _CALL | {"error.type"},
+    "gen_ai.client.token.usage": _CALL | {"gen_ai.token.type", "anthropic.batch"},
+    "anthropic.client.cache.tokens": _CALL | {"anthropic.cache.operation", "anthropic.batch"},
+    "anthropic.client.cost": _COST | {"anthropic.cost.category"},
+    "anthropic.client.cache.savings": _COST,
+    "anthropic.client.cost.unpriced": _COST,
+    "anthropic.client.batch.results": {
+        "gen_ai.provider.name",
+        "server.address",
+        "server.port",
+        "anthropic.route",
+        "anthropic.batch.result.type",
+    },
+    "anthropic.client.ratelimit.headroom": {
+        "gen_ai.provider.name",
+        "gen_ai.request.model",
+        "server.address",
+        "anthropic.ratelimit.type",
+    },
+}
+# Keys whose values are a fixed vocabulary.
+VOCABULARY = {
+    "gen_ai.provider.name": {"anthropic", "aws.bedrock", "gcp.vertex_ai"},
+    "gen_ai.token.type": {"input", "output"},
+    "anthropic.cache.operation": {"read", "write_5m", "write_1h"},
+    "anthropic.cost.category": {"input", "cache_write", "cache_read", "output"},
+    "anthropic.ratelimit.type": {"requests", "tokens", "input_tokens", "output_tokens"},
+    "anthropic.batch.result.type": {*RESULT_TYPES, "unknown"},
+    "anthropic.batch": {True, False},
+}
+
+
+def all_points(reader: InMemoryMetricReader) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(metric name, attributes) of every data point of every metric we record."""
+    data = reader.get_metrics_data()
+    for resource_metrics in data.resource_metrics if data is not None else ():
+        for scope_metrics in resource_metrics.scope_metrics:
+            for metric in scope_metrics.metrics:
+                for point in metric.data.data_points:
+                    yield metric.name, dict(point.attributes or {})
+
+
+def values_of(reader: InMemoryMetricReader, key: str) -> set[Any]:
+    return {attributes[key] for _, attributes in all_points(reader) if key in attributes}
+
+
+def check_allow_list(reader: InMemoryMetricReader) -> int:
+    """Assert every point's keys and fixed-vocabulary values are allowed; returns the number of points."""
+    count = 0
+    for name, attributes in all_points(reader):
+        count += 1
+        assert name in ALLOWED_KEYS, f"unexpected metric {name}"
+        assert set(attributes) <= ALLOWED_KEYS[name], f"{name}: {sorted(set(attributes) - ALLOWED_KEYS[name])}"
+        for key, vocabulary in VOCABULARY.items():
+            if key in attributes:
+                assert attributes[key] in vocabulary, f"{name}: {key}={attributes[key]!r}"
+    return count
+
+
+@pytest.fixture
+def instrumented(
+    tracer_provider: TracerProvider, meter_provider: MeterProvider, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[AnthropicInstrumentor]:
+    """Instrumented after the test set its environment (the settings are read by `instrument()`)."""
+    instrumentor = AnthropicInstrumentor()
+    instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    try:
+        yield instrumentor
+    finally:
+        instrumentor.uninstrument()
+
+
+# -- the limiter -------------------------------------------------------------------------------
+
+
+def test_limiter_admits_known_values_and_the_first_n_then_other_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    limiter = ValueLimiter(3, what="things", hint="Raise THINGS.", known=["known"])
+    with caplog.at_level(logging.WARNING, logger="anthropic_otel"):
+        admitted = [limiter.admit(name) for name in ["a", "b", "known", "c", "d", "e", "a", "known"]]
+    assert admitted == ["a", "b", "known", "c", OTHER, OTHER, "a", "known"]
+    assert len(limiter) == 3
+    assert [record.getMessage() for record in caplog.records] == [
+        "anthropic-otel: more than 3 distinct things; 'd' and later new ones are recorded as 'other'. Raise THINGS."
+    ]
+
+
+def test_exact_price_table_models_pass_but_prefixes_and_wildcards_take_slots() -> None:
+    limiter = model_limiter(1, ["claude-sonnet-4-6", "claude-x-*"])
+    assert limiter.admit("claude-sonnet-4-6") == "claude-sonnet-4-6"
+    assert limiter.admit("claude-x-1") == "claude-x-1"  # the one free slot
+    assert limiter.admit("claude-x-2") == OTHER
+    assert limiter.admit("claude-sonnet-4-6-20990101") == OTHER
+    assert limiter.admit("claude-sonnet-4-6") == "claude-sonnet-4-6"
+
+
+def test_max_models_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_OTEL_MAX_MODELS", "7")
+    assert anthropic_otel.config.Settings.from_environment().max_models == 7
+    monkeypatch.delenv("ANTHROPIC_OTEL_MAX_MODELS")
+    assert anthropic_otel.config.Settings.from_environment().max_models == DEFAULT_MAX_MODELS
+
+
+# -- end to end --------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("instrumented")
+def test_500_model_names_make_at_most_cap_plus_one_metric_values(
+    api: FakeClaudeAPI,
+    span_exporter: InMemorySpanExporter,
+    metric_reader: InMemoryMetricReader,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    names = [f"my-proxy-model-{index:03d}" for index in range(500)]
+    client = anthropic.Anthropic(api_key=API_KEY, base_url=api.base_url, max_retries=0)
+    with caplog.at_level(logging.WARNING, logger="anthropic_otel"):
+        for index, name in enumerate(names):
+            if index % 5 == 4:  # streams report the response model from `message_start`
+                for _ in client.messages.create(model=name, max_tokens=8, messages=user_message(), stream=True):
+                    pass
+            else:
+                client.messages.create(model=name, max_tokens=8, messages=user_message())
+        client.messages.create(model=PRICED, max_tokens=8, messages=user_message())  # priced: passes after the cap
+    client.close()
+
+    first = set(names[:DEFAULT_MAX_MODELS])
+    for key in ("gen_ai.request.model", "gen_ai.response.model"):
+        assert values_of(metric_reader, key) == first | {OTHER, PRICED}
+    durations = metric_points(metric_reader, "gen_ai.client.operation.duration")
+    assert sum(point.count for point in durations) == 501
+    assert sum(point.count for point in durations if point.attributes["gen_ai.request.model"] == OTHER) == 450
+    spans = spans_named(span_exporter, "anthropic.messages.create")
+    assert {span.attributes["gen_ai.request.model"] for span in spans} == {*names, PRICED}  # spans keep the name
+    assert {span.attributes["gen_ai.response.model"] for span in spans} == {*names, PRICED}
+    warnings = [record for record in caplog.records if "ANTHROPIC_OTEL_MAX_MODELS" in record.getMessage()]
+    assert len(warnings) == 1
+    check_allow_list(metric_reader)
+
+
+@pytest.mark.usefixtures("instrumented")
+def test_error_types_are_capped_on_metrics_only(
+    api: FakeClaudeAPI, span_exporter: InMemorySpanExporter, metric_reader: InMemoryMetricReader
+) -> None:
+    kinds = [f"gateway_error_{index}" for index in range(ERROR_TYPE_LIMIT + 10)]
+    api.queue(*[ErrorReply(502, error_type=kind) for kind in kinds])
+    client = anthropic.Anthropic(api_key=API_KEY, base_url=api.base_url, max_retries=0)
+    for _ in kinds:
+        with pytest.raises(anthropic.APIStatusError):
+            client.messages.create(model=PRICED, max_tokens=8, messages=user_message())
+    client.close()
+
+    assert values_of(metric_reader, "error.type") == {*kinds[:ERROR_TYPE_LIMIT], OTHER}
+    spans = spans_named(span_exporter, "anthropic.messages.create")
+    assert [span.attributes["error.type"] for span in spans] == kinds
+
+
+def test_batch_results_cap_models_and_result_types(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_OTEL_MAX_MODELS", "3")
+    reader = InMemoryMetricReader()
+    telemetry = Telemetry(
+        get_tracer("test"),
+        Instruments(MeterProvider(metric_readers=[reader]).get_meter("test")),
+        get_logger("test"),
+        anthropic_otel.config.Settings.from_environment(),
+        PriceTable.load_default(),
+    )
+    operation = operation_for("GET", "/v1/messages/batches/msgbatch_1/results")
+    assert operation is not None
+    recorder = BatchResultsRecorder(CallRecord(telemetry, operation, {"gen_ai.provider.name": "anthropic"}), complete)
+    usage = {"input_tokens": 10, "output_tokens": 2}
+    for index in range(20):
+        message = {"id": f"msg_{index}", "model": f"tuned-{index}", "usage": usage}
+        recorder.on_item({"custom_id": f"ok-{index}", "result": {"type": "succeeded", "message": message}})
+        recorder.on_item({"custom_id": f"odd-{index}", "result": {"type": f"new_type_{index}"}})
+    recorder.finish(exhausted=True)
+
+    assert recorder.counts == {"succeeded": 20, "errored": 0, "canceled": 0, "expired": 0, "unknown": 20}
+    assert values_of(reader, "gen_ai.request.model") == {"tuned-0", "tuned-1", "tuned-2", OTHER}
+    assert values_of(reader, "gen_ai.response.model") == {"tuned-0", "tuned-1", "tuned-2", OTHER}
+    assert values_of(reader, "anthropic.batch.result.type") == {"succeeded", "unknown"}
+    check_allow_list(reader)
+
+
+# -- the allow-list, over every surface and over anything the application passes ---------------
+
+
+@pytest.mark.usefixtures("instrumented")
+def test_every_metric_point_of_the_catalogue_has_allowed_keys_only(
+    api: FakeClaudeAPI, metric_reader: InMemoryMetricReader
+) -> None:
+    def make_client(async_: bool = False, **options: Any) -> Any:
+        options.setdefault("max_retries", 0)
+        cls = anthropic.AsyncAnthropic if async_ else anthropic.Anthropic
+        return cls(api_key=API_KEY, base_url=api.base_url, **options)
+
+    scenarios = catalogue()
+    with anthropic_otel.route("catalogue"), anthropic_otel.conversation("conv-never-on-metrics"):
+        for scenario in scenarios:
+            run_scenario(scenario, api, make_client)
+
+    assert check_allow_list(metric_reader) > len(ALLOWED_KEYS)  # not vacuous
+    recorded = {name for name, _ in all_points(metric_reader)}
+    assert recorded == set(ALLOWED_KEYS) - {"anthropic.client.cost.unpriced"}  # all models of the catalogue are priced
+    assert values_of(metric_reader, "anthropic.route") == {"catalogue"}
+
+
+user_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+# Values that must never reach a metric point are marked, so that a collision with a legitimate
+# value (a model, a vocabulary word) cannot pass for a leak.
+LEAK = "leak:"
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    model=user_text,
+    route=user_text,
+    secret=user_text,
+    stream=st.booleans(),
+    count_tokens=st.booleans(),
+)
+def test_no_user_input_adds_a_metric_attribute_key(
+    instrumented: AnthropicInstrumentor,
+    api: FakeClaudeAPI,
+    metric_reader: InMemoryMetricReader,
+    model: str,
+    route: str,
+    secret: str,
+    stream: bool,
+    count_tokens: bool,
+) -> None:
+    """Model and route are the only user values on metrics (capped); conversation, metadata, prompts never."""
+    client = anthropic.Anthropic(api_key=API_KEY, base_url=api.base_url, max_retries=0)
+    ask: dict[str, Any] = {"model": model, "messages": user_message(LEAK + secret), "system": LEAK + secret}
+    with anthropic_otel.route(route), anthropic_otel.conversation(LEAK + secret):
+        if count_tokens:
+            client.messages.count_tokens(**ask)
+        else:
+            result = client.messages.create(**ask, max_tokens=8, metadata={"user_id": LEAK + secret}, stream=stream)
+            if stream:
+                for _ in result:
+                    pass
+    client.close()
+    assert check_allow_list(metric_reader) > 0
+    user_keys = {"gen_ai.request.model", "gen_ai.response.model", "anthropic.route"}
+    for _, attributes in all_points(metric_reader):
+        for key, value in attributes.items():
+            assert key in user_keys or not (isinstance(value, str) and LEAK in value), (key, value)
