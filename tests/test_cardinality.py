@@ -27,6 +27,7 @@ from anthropic_otel import AnthropicInstrumentor
 from anthropic_otel.batch_results import RESULT_TYPES, BatchResultsRecorder
 from anthropic_otel.calls import CallRecord
 from anthropic_otel.cardinality import ERROR_TYPE_LIMIT, OTHER, ValueLimiter, model_limiter
+from anthropic_otel.diagnostics import CODES
 from anthropic_otel.endings import complete
 from anthropic_otel.metrics import Instruments
 from anthropic_otel.operations import operation_for
@@ -72,6 +73,7 @@ ALLOWED_KEYS = {
         "server.address",
         "anthropic.ratelimit.type",
     },
+    "anthropic.client.diagnostics": {"gen_ai.provider.name", "anthropic.route", "anthropic.diagnostic.code"},
 }
 # Keys whose values are a fixed vocabulary.
 VOCABULARY = {
@@ -82,6 +84,7 @@ VOCABULARY = {
     "anthropic.ratelimit.type": {"requests", "tokens", "input_tokens", "output_tokens"},
     "anthropic.batch.result.type": {*RESULT_TYPES, "unknown"},
     "anthropic.batch": {True, False},
+    "anthropic.diagnostic.code": set(CODES),
 }
 
 

@@ -274,6 +274,7 @@ def finish_result(record: CallRecord, result: Any) -> Any:
             # and on SDK 1.14+ the response leads back to the proxy (through the SDK's span observer
             # on its body and a `messages.stream()` helper), which would then never be collected.
             record.response = ResponseHead.of(record.response)
+            record.memo.clear()  # it may hold the response too (as the key of its header attributes)
             return proxy
     except Exception:
         log.debug("anthropic-otel: could not wrap a stream", exc_info=True)

@@ -64,7 +64,7 @@ class ToolTurn:
 _turn: ContextVar[Optional[ToolTurn]] = ContextVar("anthropic_otel_tool_turn", default=None)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1)
 def sdk_traces_runners() -> bool:
     """Whether the installed SDK makes the runner and tool spans itself (1.14+, the same that traces calls)."""
     return sdk_has_tracing()
