@@ -1,11 +1,13 @@
 # The two commands of the README's quick start (demo, test), both self-setting-up, and the slow
-# stack stage that CI runs after them.
+# soak and stack stages that CI runs after them.
 #   make demo [ARGS="--otlp http://localhost:4318"]
-.PHONY: demo test stack
+.PHONY: demo test soak stack
 demo:
 	scripts/demo $(ARGS)
 test:
 	scripts/test
+soak:
+	scripts/soak
 stack:
 	scripts/dev-env .venv
 	scripts/stack-e2e
