@@ -27,7 +27,7 @@ from anthropic_otel.testing._bodies import (
     missing_tool_results,
     sse_events,
 )
-from anthropic_otel.testing._chat import answer_chat
+from anthropic_otel.testing._chat import after_delay, answer_chat
 from anthropic_otel.testing._replies import ErrorReply, Fault, MessageReply, Reply, reply_from_json
 
 __all__ = ["FakeClaudeAPI", "RecordedRequest"]
@@ -274,11 +274,7 @@ class FakeClaudeAPI:
         if isinstance(reply, ErrorReply):
             self._answer_error(handler, reply)
             return
-        fault = reply if isinstance(reply, Fault) else None
-        message_reply = reply if isinstance(reply, MessageReply) else MessageReply()
-        delay = message_reply.delay + (fault.seconds if fault is not None and fault.kind == "delay" else 0.0)
-        if delay:
-            time.sleep(delay)
+        fault, message_reply = after_delay(reply)
         message = message_body(message_reply, body, self._cache, model)
         headers = self._headers(message_reply.headers)
         if fault is not None and fault.kind == "malformed_json":
