@@ -207,12 +207,8 @@ def diagnostics(
 
 
 @contextlib.contextmanager
-def instrumented(
-    monkeypatch: pytest.MonkeyPatch, setting: Any, tracer_provider: TracerProvider, meter_provider: MeterProvider
-) -> Iterator[AnthropicInstrumentor]:
-    """Instrumented with `ANTHROPIC_OTEL_DIAGNOSTICS=setting` (left unset for None), until the block ends."""
-    if setting is not None:
-        monkeypatch.setenv("ANTHROPIC_OTEL_DIAGNOSTICS", setting)
+def instrumenting(tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[AnthropicInstrumentor]:
+    """Instrumented until the block ends; `instrument()` reads the environment as it is then."""
     instrumentor = AnthropicInstrumentor()
     instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
     try:

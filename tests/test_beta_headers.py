@@ -36,11 +36,7 @@ def test_the_known_names_come_from_the_installed_sdk() -> None:
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("how", ["betas", "header"])
 def test_an_unknown_beta_is_reported_with_the_closest_known_name(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    diagnostics: Diagnostics,
-    sdk_tracing: bool,
-    how: str,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, how: str
 ) -> None:
     with diagnostics.warnings_caught():
         send(make_client(sdk_tracing=sdk_tracing), how, TYPO)
@@ -65,11 +61,7 @@ def test_an_unknown_beta_is_reported_with_the_closest_known_name(
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("how", ["betas", "header"])
 def test_a_known_beta_is_no_diagnostic(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    diagnostics: Diagnostics,
-    sdk_tracing: bool,
-    how: str,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, how: str
 ) -> None:
     send(make_client(sdk_tracing=sdk_tracing), how, KNOWN)
 

@@ -43,11 +43,7 @@ def result(tool_id: str) -> dict[str, Any]:
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_request_without_the_previous_turn_is_history_dropped(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    diagnostics: Diagnostics,
-    sdk_tracing: bool,
-    stream: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
 ) -> None:
     client = make_client(sdk_tracing=sdk_tracing)
     with diagnostics.warnings_caught(), anthropic_otel.conversation("c-1"):
@@ -74,11 +70,7 @@ def test_a_request_without_the_previous_turn_is_history_dropped(
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_conversation_carried_in_full_is_no_diagnostic(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    diagnostics: Diagnostics,
-    sdk_tracing: bool,
-    stream: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
 ) -> None:
     api.queue(MessageReply(tool_uses=[ToolUse("get_order", {"id": 7}, id="toolu_01A")]), MessageReply(text="Shipped."))
     client = make_client(sdk_tracing=sdk_tracing)
@@ -95,11 +87,7 @@ def test_a_conversation_carried_in_full_is_no_diagnostic(
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_tool_use_not_answered_is_tool_result_missing(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    diagnostics: Diagnostics,
-    sdk_tracing: bool,
-    stream: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
 ) -> None:
     api.queue(MessageReply(tool_uses=[ToolUse("get_order", {"id": 7}, id="toolu_01B")]))
     client = make_client(sdk_tracing=sdk_tracing)
@@ -135,11 +123,7 @@ def test_tool_use_not_answered_is_tool_result_missing(
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("conversation", [None, "c-400"])
 def test_the_apis_400_for_an_unanswered_tool_use_is_tool_result_missing(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    diagnostics: Diagnostics,
-    sdk_tracing: bool,
-    conversation: Any,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, conversation: Any
 ) -> None:
     client = make_client(sdk_tracing=sdk_tracing)
     asked = {
@@ -171,10 +155,7 @@ def test_the_apis_400_for_an_unanswered_tool_use_is_tool_result_missing(
 
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 def test_a_failed_call_does_not_move_the_conversation_on(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    diagnostics: Diagnostics,
-    sdk_tracing: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool
 ) -> None:
     api.queue(MessageReply(text="7 shipped"), ErrorReply(500))
     client = make_client(sdk_tracing=sdk_tracing)
@@ -191,10 +172,7 @@ def test_a_failed_call_does_not_move_the_conversation_on(
 
 @pytest.mark.skipif(not SDK_TRACES, reason="the conversation_id client option is SDK 1.14+")
 def test_the_clients_conversation_option_is_a_conversation_too(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    tracer_provider: Any,
-    diagnostics: Diagnostics,
+    api: FakeClaudeAPI, make_client: ClientFactory, tracer_provider: Any, diagnostics: Diagnostics
 ) -> None:
     client = make_client(open_telemetry={"tracer_provider": tracer_provider, "conversation_id": "c-option"})
     send(client, [user("Where is order 7?")])

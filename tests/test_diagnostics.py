@@ -11,7 +11,7 @@ import pytest
 import anthropic_otel
 from anthropic_otel.diagnostics import CODES, parse_selection
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, MessageReply
-from tests.conftest import SDK_PATHS, ClientFactory, Diagnostics, instrumented, user_message
+from tests.conftest import SDK_PATHS, ClientFactory, Diagnostics, instrumenting, user_message
 
 MODEL = "claude-haiku-4-5"
 
@@ -70,7 +70,8 @@ def test_switched_off_nothing_fires(
     monkeypatch: pytest.MonkeyPatch,
     setting: str,
 ) -> None:
-    with instrumented(monkeypatch, setting, tracer_provider, meter_provider):
+    monkeypatch.setenv("ANTHROPIC_OTEL_DIAGNOSTICS", setting)
+    with instrumenting(tracer_provider, meter_provider):
         api.queue(MessageReply(text="cut", stop_reason="max_tokens"))
         make_client().messages.create(model=MODEL, max_tokens=16, messages=user_message())
 
@@ -179,7 +180,9 @@ def test_each_code_is_reported_only_when_switched_on(
     setting: Any,
     expected: set[str],
 ) -> None:
-    with instrumented(monkeypatch, setting, tracer_provider, meter_provider):
+    if setting is not None:
+        monkeypatch.setenv("ANTHROPIC_OTEL_DIAGNOSTICS", setting)
+    with instrumenting(tracer_provider, meter_provider):
         _every_signature(api, make_client(max_retries=1))
 
     assert len(diagnostics.exporter.get_finished_spans()) == 2

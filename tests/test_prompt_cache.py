@@ -46,11 +46,7 @@ def cache_writes(exporter: InMemorySpanExporter) -> list[Any]:
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_timestamp_before_the_breakpoint_is_reported(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    diagnostics: Diagnostics,
-    sdk_tracing: bool,
-    stream: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
 ) -> None:
     client = make_client(sdk_tracing=sdk_tracing)
     run = uuid.uuid4().hex  # the fake API's cache lives as long as the test session
@@ -80,11 +76,7 @@ def test_a_timestamp_before_the_breakpoint_is_reported(
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_stable_prefix_written_then_read_is_no_diagnostic(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    diagnostics: Diagnostics,
-    sdk_tracing: bool,
-    stream: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
 ) -> None:
     client = make_client(sdk_tracing=sdk_tracing)
     prompt = system(f"{uuid.uuid4().hex} {POLICY}", ttl="1h")
@@ -97,10 +89,7 @@ def test_a_stable_prefix_written_then_read_is_no_diagnostic(
 
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 def test_different_routes_and_tools_changes_are_told_apart(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    diagnostics: Diagnostics,
-    sdk_tracing: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool
 ) -> None:
     client = make_client(sdk_tracing=sdk_tracing)
     run = uuid.uuid4().hex
@@ -121,11 +110,7 @@ def test_different_routes_and_tools_changes_are_told_apart(
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_breakpoints_without_any_cache_traffic_are_reported(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    diagnostics: Diagnostics,
-    sdk_tracing: bool,
-    stream: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
 ) -> None:
     # What the API answers for a prefix below the model's minimum cacheable length.
     api.queue(MessageReply(usage={"input_tokens": 57, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}))
@@ -146,10 +131,7 @@ def test_breakpoints_without_any_cache_traffic_are_reported(
 
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 def test_no_breakpoints_no_cache_diagnostic(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    diagnostics: Diagnostics,
-    sdk_tracing: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool
 ) -> None:
     client = make_client(sdk_tracing=sdk_tracing)
     for text in ("one", "two"):

@@ -39,11 +39,7 @@ def create(client: Any) -> Any:
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("status", [429, 529])
 def test_retried_429s_of_a_call_that_then_succeeded_are_reported_with_their_attempts(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    diagnostics: Diagnostics,
-    sdk_tracing: bool,
-    status: int,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, status: int
 ) -> None:
     failure = ErrorReply(status, retry_after=0.01, headers=HEADROOM)
     api.queue(failure, failure, MessageReply(text="finally"))
@@ -71,10 +67,7 @@ def test_retried_429s_of_a_call_that_then_succeeded_are_reported_with_their_atte
 
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 def test_a_burst_of_429s_on_a_new_route_says_ramp_up_and_early_retries_are_named(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    diagnostics: Diagnostics,
-    sdk_tracing: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool
 ) -> None:
     api.queue(*(ErrorReply(429, retry_after=30, headers=HEADROOM) for _ in range(3)))
     client = make_client(sdk_tracing=sdk_tracing)
@@ -118,10 +111,7 @@ def test_a_burst_of_429s_on_a_new_route_says_ramp_up_and_early_retries_are_named
 
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 def test_successes_and_other_errors_are_no_rate_limit(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    diagnostics: Diagnostics,
-    sdk_tracing: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool
 ) -> None:
     api.queue(MessageReply(text="fine"), ErrorReply(500), MessageReply(text="fine"), ErrorReply(400))
     client = make_client(sdk_tracing=sdk_tracing, max_retries=1)
@@ -135,10 +125,7 @@ def test_successes_and_other_errors_are_no_rate_limit(
 
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 def test_async_retried_429_is_reported(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    diagnostics: Diagnostics,
-    sdk_tracing: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool
 ) -> None:
     api.queue(ErrorReply(429, retry_after=0.01, headers=HEADROOM), MessageReply(text="ok"))
     client = make_client(async_=True, sdk_tracing=sdk_tracing, max_retries=1)
