@@ -129,17 +129,7 @@ def answer_chat(api: FakeClaudeAPI, handler: _Handler, reply: Reply, request: di
     if not request.get("stream"):
         handler.send_json(200, chat_completion(message_reply, request), headers)
         return
-    handler._head(
-        200,
-        {"content-type": "text/event-stream", "transfer-encoding": "chunked", "cache-control": "no-cache", **headers},
-    )
     lines = [f"data: {json.dumps(chunk)}\n\n".encode() for chunk in chat_chunks(message_reply, request)]
     lines.append(b"data: [DONE]\n\n")
-    cut = fault is not None and fault.kind in ("truncated_sse", "drop_mid_stream")
-    for line in lines[: fault.after_events] if cut and fault is not None else lines:
-        handler.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
-        handler.wfile.flush()
-    if fault is not None and fault.kind == "drop_mid_stream":
-        handler.abort()
-        return
-    handler.wfile.write(b"0\r\n\r\n")
+    cut = fault if fault is not None and fault.kind in ("truncated_sse", "drop_mid_stream") else None
+    handler.send_event_stream(lines, headers, cut)

@@ -100,14 +100,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
     def send_sse(self, events: list[tuple[str, dict[str, Any]]], extra: dict[str, str], fault: Optional[Fault]) -> None:
-        """An SSE body, chunked; a dropped stream stops without the final chunk, so clients see an error."""
+        """An SSE body of named events (the Messages API's stream)."""
+        chunks = [f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events]
+        self.send_event_stream(chunks, extra, fault)
+
+    def send_event_stream(self, chunks: list[bytes], extra: dict[str, str], fault: Optional[Fault]) -> None:
+        """Encoded SSE chunks, chunked; `fault` stops after its `after_events`, and a dropped stream stops
+        without the final chunk, so clients see an error."""
         self._head(
             200,
             {"content-type": "text/event-stream", "transfer-encoding": "chunked", "cache-control": "no-cache", **extra},
         )
-        limit = fault.after_events if fault is not None else len(events)
-        for name, data in events[:limit]:
-            chunk = f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+        limit = fault.after_events if fault is not None else len(chunks)
+        for chunk in chunks[:limit]:
             self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.flush()
         if fault is not None and fault.kind == "drop_mid_stream":
