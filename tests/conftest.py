@@ -8,6 +8,8 @@ the one made, so the same assertions run on every SDK version.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +26,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from anthropic_otel import AnthropicInstrumentor
+from anthropic_otel.diagnostics import EVENT_NAME
 from anthropic_otel.sdk import sdk_has_tracing
 from anthropic_otel.testing import FakeClaudeAPI
 
@@ -35,6 +38,8 @@ except ImportError:  # pragma: no cover - older opentelemetry-sdk
 API_KEY = "sk-ant-api03-test-SECRET-do-not-leak-0123456789"
 SDK_TRACES = sdk_has_tracing()
 SDK_VERSION = tuple(int(part) for part in anthropic.__version__.split(".")[:2])
+# `sdk_tracing` values for tests that run on both span paths: ours, and the SDK's own (1.14+).
+SDK_PATHS = [False, pytest.param(True, marks=pytest.mark.skipif(not SDK_TRACES, reason="SDK < 1.14"))]
 
 
 @pytest.fixture(scope="session")
@@ -145,6 +150,71 @@ def call_records(exporter: InMemoryLogExporter) -> list[Any]:
 
 def user_message(text: str = "Hello, Claude") -> list[dict[str, str]]:
     return [{"role": "user", "content": text}]
+
+
+def diagnostic_events(exporter: InMemorySpanExporter) -> list[dict[str, Any]]:
+    """The attributes of every `anthropic.diagnostic` span event, in span order."""
+    return [
+        dict(event.attributes or {})
+        for span in exporter.get_finished_spans()
+        for event in span.events
+        if event.name == EVENT_NAME
+    ]
+
+
+class Diagnostics:
+    """What the calls of one test reported: span events, the diagnostics counter, logged warnings."""
+
+    def __init__(
+        self, exporter: InMemorySpanExporter, reader: InMemoryMetricReader, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        self.exporter = exporter
+        self.reader = reader
+        self.caplog = caplog
+
+    def warnings_caught(self) -> Any:
+        """A context in which the diagnostics' warnings are captured for `warnings()`."""
+        return self.caplog.at_level(logging.WARNING, logger="anthropic_otel.diagnostics")
+
+    def events(self) -> list[dict[str, Any]]:
+        return diagnostic_events(self.exporter)
+
+    def codes(self) -> list[str]:
+        return [event["anthropic.diagnostic.code"] for event in self.events()]
+
+    def counts(self) -> dict[str, int]:
+        """The `anthropic.client.diagnostics` counter's value per code."""
+        return {
+            point.attributes["anthropic.diagnostic.code"]: point.value
+            for point in metric_points(self.reader, "anthropic.client.diagnostics")
+        }
+
+    def warnings(self) -> list[str]:
+        return [r.getMessage() for r in self.caplog.records if r.name == "anthropic_otel.diagnostics"]
+
+    def assert_none(self, spans: int) -> None:
+        """`spans` calls were made and none of them reported anything."""
+        assert len(self.exporter.get_finished_spans()) == spans
+        assert self.events() == []
+        assert self.counts() == {}
+
+
+@pytest.fixture
+def diagnostics(
+    span_exporter: InMemorySpanExporter, metric_reader: InMemoryMetricReader, caplog: pytest.LogCaptureFixture
+) -> Diagnostics:
+    return Diagnostics(span_exporter, metric_reader, caplog)
+
+
+@contextlib.contextmanager
+def instrumenting(tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[AnthropicInstrumentor]:
+    """Instrumented until the block ends; `instrument()` reads the environment as it is then."""
+    instrumentor = AnthropicInstrumentor()
+    instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    try:
+        yield instrumentor
+    finally:
+        instrumentor.uninstrument()
 
 
 class OTLPReceiver:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from anthropic_otel.diagnostics import CODES
 from anthropic_otel.diagnostics.beta_headers import known_betas
 from anthropic_otel.testing import FakeClaudeAPI
-from tests.conftest import ClientFactory, user_message
-from tests.test_diagnostics import MODEL, SDK_PATHS, diagnostic_counts, diagnostic_events
+from tests.conftest import SDK_PATHS, ClientFactory, Diagnostics, user_message
+
+MODEL = "claude-haiku-4-5"
 
 pytestmark = pytest.mark.usefixtures("instrument")
 
@@ -38,23 +36,17 @@ def test_the_known_names_come_from_the_installed_sdk() -> None:
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("how", ["betas", "header"])
 def test_an_unknown_beta_is_reported_with_the_closest_known_name(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
-    caplog: pytest.LogCaptureFixture,
-    sdk_tracing: bool,
-    how: str,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, how: str
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="anthropic_otel.diagnostics"):
+    with diagnostics.warnings_caught():
         send(make_client(sdk_tracing=sdk_tracing), how, TYPO)
 
-    assert len(span_exporter.get_finished_spans()) == 1
+    assert len(diagnostics.exporter.get_finished_spans()) == 1
     message = (
         f"anthropic-beta {TYPO!r} is not a beta the installed SDK knows (did you mean {KNOWN!r}?): "
         f"{CODES['beta_header_unknown'].fix}"
     )
-    assert diagnostic_events(span_exporter) == [
+    assert diagnostics.events() == [
         {
             "anthropic.diagnostic.beta": TYPO,
             "anthropic.diagnostic.suggestion": KNOWN,
@@ -62,24 +54,15 @@ def test_an_unknown_beta_is_reported_with_the_closest_known_name(
             "anthropic.diagnostic.message": message,
         }
     ]
-    assert diagnostic_counts(metric_reader) == {"beta_header_unknown": 1}
-    assert [r.getMessage() for r in caplog.records if r.name == "anthropic_otel.diagnostics"] == [
-        f"anthropic-otel [beta_header_unknown]: {message}"
-    ]
+    assert diagnostics.counts() == {"beta_header_unknown": 1}
+    assert diagnostics.warnings() == [f"anthropic-otel [beta_header_unknown]: {message}"]
 
 
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("how", ["betas", "header"])
 def test_a_known_beta_is_no_diagnostic(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
-    sdk_tracing: bool,
-    how: str,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, how: str
 ) -> None:
     send(make_client(sdk_tracing=sdk_tracing), how, KNOWN)
 
-    assert len(span_exporter.get_finished_spans()) == 1
-    assert diagnostic_events(span_exporter) == []
-    assert diagnostic_counts(metric_reader) == {}
+    diagnostics.assert_none(spans=1)

@@ -34,7 +34,7 @@ from anthropic_otel.operations import operation_for
 from anthropic_otel.pricing import PriceTable
 from anthropic_otel.telemetry import Telemetry
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI
-from tests.conftest import API_KEY, metric_points, spans_named, user_message
+from tests.conftest import API_KEY, instrumenting, metric_points, spans_named, user_message
 from tests.scenarios import catalogue, run_scenario
 
 DEFAULT_MAX_MODELS = 50
@@ -120,12 +120,8 @@ def instrumented(
     tracer_provider: TracerProvider, meter_provider: MeterProvider, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[AnthropicInstrumentor]:
     """Instrumented after the test set its environment (the settings are read by `instrument()`)."""
-    instrumentor = AnthropicInstrumentor()
-    instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
-    try:
+    with instrumenting(tracer_provider, meter_provider) as instrumentor:
         yield instrumentor
-    finally:
-        instrumentor.uninstrument()
 
 
 # -- the limiter -------------------------------------------------------------------------------

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import uuid
 from typing import Any
 
 import anthropic
 import pytest
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import anthropic_otel
 from anthropic_otel.diagnostics import CODES
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, MessageReply, ToolUse
-from tests.conftest import SDK_TRACES, ClientFactory
-from tests.test_diagnostics import MODEL, SDK_PATHS, diagnostic_counts, diagnostic_events
+from tests.conftest import SDK_PATHS, SDK_TRACES, ClientFactory, Diagnostics
+
+MODEL = "claude-haiku-4-5"
 
 pytestmark = pytest.mark.usefixtures("instrument")
 
@@ -45,25 +43,19 @@ def result(tool_id: str) -> dict[str, Any]:
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_request_without_the_previous_turn_is_history_dropped(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
-    caplog: pytest.LogCaptureFixture,
-    sdk_tracing: bool,
-    stream: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
 ) -> None:
     client = make_client(sdk_tracing=sdk_tracing)
-    with caplog.at_level(logging.WARNING, logger="anthropic_otel.diagnostics"), anthropic_otel.conversation("c-1"):
+    with diagnostics.warnings_caught(), anthropic_otel.conversation("c-1"):
         send(client, [user("Where is order 7?")], stream)
         send(client, [user("And order 8?")], stream)  # the first question and its answer are gone
 
-    assert len(span_exporter.get_finished_spans()) == 2
+    assert len(diagnostics.exporter.get_finished_spans()) == 2
     message = (
         "this request's 1 messages do not continue the previous request's 1 messages and its response; "
         f"{CODES['history_dropped'].fix}"
     )
-    assert diagnostic_events(span_exporter) == [
+    assert diagnostics.events() == [
         {
             "anthropic.diagnostic.previous_messages": 1,
             "anthropic.diagnostic.messages": 1,
@@ -71,21 +63,14 @@ def test_a_request_without_the_previous_turn_is_history_dropped(
             "anthropic.diagnostic.message": message,
         }
     ]
-    assert diagnostic_counts(metric_reader) == {"history_dropped": 1}
-    assert [r.getMessage() for r in caplog.records if r.name == "anthropic_otel.diagnostics"] == [
-        f"anthropic-otel [history_dropped]: {message}"
-    ]
+    assert diagnostics.counts() == {"history_dropped": 1}
+    assert diagnostics.warnings() == [f"anthropic-otel [history_dropped]: {message}"]
 
 
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_conversation_carried_in_full_is_no_diagnostic(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
-    sdk_tracing: bool,
-    stream: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
 ) -> None:
     api.queue(MessageReply(tool_uses=[ToolUse("get_order", {"id": 7}, id="toolu_01A")]), MessageReply(text="Shipped."))
     client = make_client(sdk_tracing=sdk_tracing)
@@ -96,20 +81,13 @@ def test_a_conversation_carried_in_full_is_no_diagnostic(
         send(client, history, stream)
     send(client, [user("Unrelated question")])  # outside the conversation: not compared
 
-    assert len(span_exporter.get_finished_spans()) == 4
-    assert diagnostic_events(span_exporter) == []
-    assert diagnostic_counts(metric_reader) == {}
+    diagnostics.assert_none(spans=4)
 
 
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_tool_use_not_answered_is_tool_result_missing(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
-    sdk_tracing: bool,
-    stream: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
 ) -> None:
     api.queue(MessageReply(tool_uses=[ToolUse("get_order", {"id": 7}, id="toolu_01B")]))
     client = make_client(sdk_tracing=sdk_tracing)
@@ -126,7 +104,7 @@ def test_tool_use_not_answered_is_tool_result_missing(
         "this request's 2 messages do not continue the previous request's 1 messages and its response; "
         f"{CODES['history_dropped'].fix}"
     )
-    assert diagnostic_events(span_exporter) == [
+    assert diagnostics.events() == [
         {
             "anthropic.diagnostic.previous_messages": 1,
             "anthropic.diagnostic.messages": 2,
@@ -139,18 +117,13 @@ def test_tool_use_not_answered_is_tool_result_missing(
             "anthropic.diagnostic.message": missing,
         },
     ]
-    assert diagnostic_counts(metric_reader) == {"history_dropped": 1, "tool_result_missing": 1}
+    assert diagnostics.counts() == {"history_dropped": 1, "tool_result_missing": 1}
 
 
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("conversation", [None, "c-400"])
 def test_the_apis_400_for_an_unanswered_tool_use_is_tool_result_missing(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
-    sdk_tracing: bool,
-    conversation: Any,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, conversation: Any
 ) -> None:
     client = make_client(sdk_tracing=sdk_tracing)
     asked = {
@@ -166,8 +139,8 @@ def test_the_apis_400_for_an_unanswered_tool_use_is_tool_result_missing(
         "Each `tool_use` block must have a corresponding `tool_result` block in the next message."
     )
     assert api_message in str(refused.value)
-    assert len(span_exporter.get_finished_spans()) == 1
-    assert diagnostic_events(span_exporter) == [
+    assert len(diagnostics.exporter.get_finished_spans()) == 1
+    assert diagnostics.events() == [
         {
             "http.response.status_code": 400,
             "anthropic.diagnostic.code": "tool_result_missing",
@@ -177,16 +150,12 @@ def test_the_apis_400_for_an_unanswered_tool_use_is_tool_result_missing(
             ),
         }
     ]
-    assert diagnostic_counts(metric_reader) == {"tool_result_missing": 1}
+    assert diagnostics.counts() == {"tool_result_missing": 1}
 
 
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 def test_a_failed_call_does_not_move_the_conversation_on(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
-    sdk_tracing: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool
 ) -> None:
     api.queue(MessageReply(text="7 shipped"), ErrorReply(500))
     client = make_client(sdk_tracing=sdk_tracing)
@@ -197,25 +166,21 @@ def test_a_failed_call_does_not_move_the_conversation_on(
             send(client, history)
         send(client, history)  # the application sends the same request again
 
-    assert len(span_exporter.get_finished_spans()) == 3
-    assert diagnostic_events(span_exporter) == []
+    assert len(diagnostics.exporter.get_finished_spans()) == 3
+    assert diagnostics.events() == []
 
 
 @pytest.mark.skipif(not SDK_TRACES, reason="the conversation_id client option is SDK 1.14+")
 def test_the_clients_conversation_option_is_a_conversation_too(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    tracer_provider: Any,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
+    api: FakeClaudeAPI, make_client: ClientFactory, tracer_provider: Any, diagnostics: Diagnostics
 ) -> None:
     client = make_client(open_telemetry={"tracer_provider": tracer_provider, "conversation_id": "c-option"})
     send(client, [user("Where is order 7?")])
     send(client, [user("And order 8?")])
 
-    assert [span.attributes["gen_ai.conversation.id"] for span in span_exporter.get_finished_spans()] == [
+    assert [span.attributes["gen_ai.conversation.id"] for span in diagnostics.exporter.get_finished_spans()] == [
         "c-option",
         "c-option",
     ]
-    assert [event["anthropic.diagnostic.code"] for event in diagnostic_events(span_exporter)] == ["history_dropped"]
-    assert diagnostic_counts(metric_reader) == {"history_dropped": 1}
+    assert diagnostics.codes() == ["history_dropped"]
+    assert diagnostics.counts() == {"history_dropped": 1}

@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
 import anthropic
 import pytest
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import anthropic_otel
-from anthropic_otel import AnthropicInstrumentor
-from anthropic_otel.diagnostics import CODES, EVENT_NAME, parse_selection
-from anthropic_otel.sdk import sdk_has_tracing
+from anthropic_otel.diagnostics import CODES, parse_selection
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, MessageReply
-from tests.conftest import ClientFactory, metric_points, user_message
+from tests.conftest import SDK_PATHS, ClientFactory, Diagnostics, instrumenting, user_message
 
 MODEL = "claude-haiku-4-5"
-SDK_PATHS = [False, pytest.param(True, marks=pytest.mark.skipif(not sdk_has_tracing(), reason="SDK < 1.14"))]
-
-
-def diagnostic_events(exporter: InMemorySpanExporter) -> list[dict[str, Any]]:
-    return [
-        dict(event.attributes or {})
-        for span in exporter.get_finished_spans()
-        for event in span.events
-        if event.name == EVENT_NAME
-    ]
-
-
-def diagnostic_counts(reader: InMemoryMetricReader) -> dict[str, int]:
-    return {
-        point.attributes["anthropic.diagnostic.code"]: point.value
-        for point in metric_points(reader, "anthropic.client.diagnostics")
-    }
 
 
 def call(client: Any, stream: bool) -> None:
@@ -50,76 +28,54 @@ def call(client: Any, stream: bool) -> None:
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_max_tokens_reached_goes_to_span_counter_and_log(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
-    caplog: pytest.LogCaptureFixture,
-    sdk_tracing: bool,
-    stream: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
 ) -> None:
     api.queue(*(MessageReply(text="cut", stop_reason="max_tokens") for _ in range(3)))
     client = make_client(sdk_tracing=sdk_tracing)
-    with caplog.at_level(logging.WARNING, logger="anthropic_otel.diagnostics"):
+    with diagnostics.warnings_caught():
         for _ in range(3):
             call(client, stream)
 
-    spans = span_exporter.get_finished_spans()
-    assert len(spans) == 3
+    assert len(diagnostics.exporter.get_finished_spans()) == 3
     message = f"the answer was cut off at max_tokens=16: {CODES['max_tokens_reached'].fix}"
     expected = {
         "anthropic.diagnostic.code": "max_tokens_reached",
         "anthropic.diagnostic.message": message,
         "gen_ai.request.max_tokens": 16,
     }
-    assert diagnostic_events(span_exporter) == [expected] * 3
-    assert diagnostic_counts(metric_reader) == {"max_tokens_reached": 3}
-    warnings = [r.getMessage() for r in caplog.records if r.name == "anthropic_otel.diagnostics"]
-    assert warnings == [f"anthropic-otel [max_tokens_reached]: {message}"]
+    assert diagnostics.events() == [expected] * 3
+    assert diagnostics.counts() == {"max_tokens_reached": 3}
+    assert diagnostics.warnings() == [f"anthropic-otel [max_tokens_reached]: {message}"]
 
 
 @pytest.mark.usefixtures("instrument")
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_finished_answer_is_no_diagnostic(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
-    sdk_tracing: bool,
-    stream: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
 ) -> None:
     api.queue(MessageReply(text="done", stop_reason="end_turn"))
     call(make_client(sdk_tracing=sdk_tracing), stream)
 
-    assert len(span_exporter.get_finished_spans()) == 1
-    assert diagnostic_events(span_exporter) == []
-    assert diagnostic_counts(metric_reader) == {}
+    diagnostics.assert_none(spans=1)
 
 
 @pytest.mark.parametrize("setting", ["none", "history_dropped", "all,-max_tokens_reached"])
 def test_switched_off_nothing_fires(
     api: FakeClaudeAPI,
     make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
+    diagnostics: Diagnostics,
     tracer_provider: Any,
     meter_provider: Any,
     monkeypatch: pytest.MonkeyPatch,
     setting: str,
 ) -> None:
     monkeypatch.setenv("ANTHROPIC_OTEL_DIAGNOSTICS", setting)
-    instrumentor = AnthropicInstrumentor()
-    instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
-    try:
+    with instrumenting(tracer_provider, meter_provider):
         api.queue(MessageReply(text="cut", stop_reason="max_tokens"))
         make_client().messages.create(model=MODEL, max_tokens=16, messages=user_message())
-    finally:
-        instrumentor.uninstrument()
 
-    assert len(span_exporter.get_finished_spans()) == 1
-    assert diagnostic_events(span_exporter) == []
-    assert diagnostic_counts(metric_reader) == {}
+    diagnostics.assert_none(spans=1)
 
 
 def test_selection_parses_all_none_lists_and_exclusions() -> None:
@@ -143,18 +99,17 @@ def _boom(*args: Any, **kwargs: Any) -> Any:
 def test_a_failing_detector_changes_nothing_for_the_call_nor_the_others(
     api: FakeClaudeAPI,
     make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
+    diagnostics: Diagnostics,
     monkeypatch: pytest.MonkeyPatch,
     sdk_tracing: bool,
     stream: bool,
 ) -> None:
-    from anthropic_otel import diagnostics
+    from anthropic_otel import diagnostics as detectors
 
     for name in ("unknown_betas", "prompt_prefix", "failed_attempt"):
-        monkeypatch.setattr(diagnostics, name, _boom)
-    monkeypatch.setattr(diagnostics.ConversationWatch, "observe", _boom)
-    monkeypatch.setattr(diagnostics.RateLimitWatch, "started", _boom)
+        monkeypatch.setattr(detectors, name, _boom)
+    monkeypatch.setattr(detectors.ConversationWatch, "observe", _boom)
+    monkeypatch.setattr(detectors.RateLimitWatch, "started", _boom)
     api.queue(ErrorReply(429, retry_after=0), MessageReply(text="cut", stop_reason="max_tokens"))
     client = make_client(sdk_tracing=sdk_tracing, max_retries=1)
     arguments: dict[str, Any] = {
@@ -173,9 +128,9 @@ def test_a_failing_detector_changes_nothing_for_the_call_nor_the_others(
 
     assert isinstance(message, anthropic.types.Message)
     assert (message.content[0].text, message.stop_reason) == ("cut", "max_tokens")
-    assert len(span_exporter.get_finished_spans()) == 1
-    assert [event["anthropic.diagnostic.code"] for event in diagnostic_events(span_exporter)] == ["max_tokens_reached"]
-    assert diagnostic_counts(metric_reader) == {"max_tokens_reached": 1}
+    assert len(diagnostics.exporter.get_finished_spans()) == 1
+    assert diagnostics.codes() == ["max_tokens_reached"]
+    assert diagnostics.counts() == {"max_tokens_reached": 1}
 
 
 def test_the_readme_checklist_lists_exactly_the_codes_with_their_symptoms() -> None:
@@ -218,8 +173,7 @@ def _every_signature(api: FakeClaudeAPI, client: Any) -> None:
 def test_each_code_is_reported_only_when_switched_on(
     api: FakeClaudeAPI,
     make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
+    diagnostics: Diagnostics,
     tracer_provider: Any,
     meter_provider: Any,
     monkeypatch: pytest.MonkeyPatch,
@@ -228,13 +182,9 @@ def test_each_code_is_reported_only_when_switched_on(
 ) -> None:
     if setting is not None:
         monkeypatch.setenv("ANTHROPIC_OTEL_DIAGNOSTICS", setting)
-    instrumentor = AnthropicInstrumentor()
-    instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
-    try:
+    with instrumenting(tracer_provider, meter_provider):
         _every_signature(api, make_client(max_retries=1))
-    finally:
-        instrumentor.uninstrument()
 
-    assert len(span_exporter.get_finished_spans()) == 2
-    assert diagnostic_counts(metric_reader) == dict.fromkeys(expected, 1)
-    assert {event["anthropic.diagnostic.code"] for event in diagnostic_events(span_exporter)} == expected
+    assert len(diagnostics.exporter.get_finished_spans()) == 2
+    assert diagnostics.counts() == dict.fromkeys(expected, 1)
+    assert set(diagnostics.codes()) == expected

@@ -27,7 +27,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from anthropic_otel import AnthropicInstrumentor
 from anthropic_otel.testing import FakeClaudeAPI
-from tests.conftest import SDK_TRACES, ClientFactory, metric_points, user_message
+from tests.conftest import SDK_TRACES, ClientFactory, instrumenting, metric_points, user_message
 
 MODEL = "claude-sonnet-4-6"
 SLOW = {"x-fake-reply": json.dumps({"delay": 0.5})}
@@ -53,12 +53,8 @@ def wait_for_request(api: FakeClaudeAPI, count: int = 1) -> None:
 @pytest.fixture
 def instrumentor(tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[AnthropicInstrumentor]:
     """Instrumented; the test may uninstrument (and instrument again) as it likes."""
-    instrumentor = AnthropicInstrumentor()
-    instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
-    try:
+    with instrumenting(tracer_provider, meter_provider) as instrumentor:
         yield instrumentor
-    finally:
-        instrumentor.uninstrument()
 
 
 def skip_without_sdk_tracing(sdk_tracing: bool) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import json
-import logging
 import os
 import re
 import subprocess
@@ -24,13 +23,13 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider  # noqa: E402
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
 from opentelemetry.trace import SpanKind, StatusCode  # noqa: E402
 
-from anthropic_otel.diagnostics import CODES, EVENT_NAME  # noqa: E402
+from anthropic_otel.diagnostics import CODES  # noqa: E402
 from anthropic_otel.openai_compat import HOSTS_ENV, OpenAICompatInstrumentor  # noqa: E402
 from anthropic_otel.openai_compat import calls as compat_calls  # noqa: E402
 from anthropic_otel.pricing import PriceTable, cost_of  # noqa: E402
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, Fault, MessageReply, ToolUse  # noqa: E402
 from anthropic_otel.testing._bodies import DEFAULT_TEXT  # noqa: E402
-from tests.conftest import API_KEY, call_records, metric_points  # noqa: E402
+from tests.conftest import API_KEY, Diagnostics, call_records, diagnostic_events, metric_points  # noqa: E402
 from tests.test_zero_code import console_spans  # noqa: E402
 
 MODEL = "claude-haiku-4-5"
@@ -72,15 +71,6 @@ def expected_cost(prompt: int, completion: int) -> float:
     cost = cost_of({"input_tokens": prompt, "output_tokens": completion}, MODEL, PriceTable.load_default())
     assert cost is not None
     return cost.total
-
-
-def diagnostic_events(exporter: InMemorySpanExporter) -> list[dict[str, Any]]:
-    return [
-        dict(event.attributes or {})
-        for span in exporter.get_finished_spans()
-        for event in span.events
-        if event.name == EVENT_NAME
-    ]
 
 
 def tokens(reader: InMemoryMetricReader) -> dict[str, int]:
@@ -433,30 +423,25 @@ DROPPED = {
 @pytest.mark.parametrize("feature", list(DROPPED))
 @pytest.mark.parametrize("stream", [False, True])
 def test_each_dropped_feature_is_reported(
-    api: FakeClaudeAPI,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
-    caplog: pytest.LogCaptureFixture,
-    feature: str,
-    stream: bool,
+    api: FakeClaudeAPI, diagnostics: Diagnostics, feature: str, stream: bool
 ) -> None:
     kwargs = {"model": MODEL, "messages": MESSAGES, **DROPPED[feature]}
-    with caplog.at_level(logging.WARNING, logger="anthropic_otel.diagnostics"):
+    with diagnostics.warnings_caught():
         result = client(api).chat.completions.create(stream=stream, **kwargs)
         if stream:
             list(result)
 
-    [event] = diagnostic_events(span_exporter)
+    [event] = diagnostics.events()
     assert event["anthropic.diagnostic.code"] == "compat_feature_dropped"
     assert event["anthropic.diagnostic.dropped_features"] == (feature,)
     assert event["anthropic.diagnostic.message"].startswith(f"{feature}: ")
     assert event["anthropic.diagnostic.message"].endswith(f"({CODES['compat_feature_dropped'].fix})")
-    [count] = metric_points(metric_reader, "anthropic.client.diagnostics")
+    [count] = metric_points(diagnostics.reader, "anthropic.client.diagnostics")
     assert (count.value, dict(count.attributes)) == (
         1,
         {"gen_ai.provider.name": "anthropic", "anthropic.diagnostic.code": "compat_feature_dropped"},
     )
-    assert [r.getMessage() for r in caplog.records if r.name == "anthropic_otel.diagnostics"] == [
+    assert diagnostics.warnings() == [
         f"anthropic-otel [compat_feature_dropped]: {event['anthropic.diagnostic.message']}"
     ]
 
@@ -479,7 +464,7 @@ def test_several_dropped_features_are_one_finding(api: FakeClaudeAPI, span_expor
 @pytest.mark.usefixtures("compat")
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_request_the_layer_fully_supports_reports_nothing(
-    api: FakeClaudeAPI, span_exporter: InMemorySpanExporter, metric_reader: InMemoryMetricReader, stream: bool
+    api: FakeClaudeAPI, diagnostics: Diagnostics, stream: bool
 ) -> None:
     result = client(api).chat.completions.create(
         model=MODEL,
@@ -491,9 +476,7 @@ def test_a_request_the_layer_fully_supports_reports_nothing(
     if stream:
         list(result)
 
-    assert len(span_exporter.get_finished_spans()) == 1
-    assert diagnostic_events(span_exporter) == []
-    assert metric_points(metric_reader, "anthropic.client.diagnostics") == []
+    diagnostics.assert_none(spans=1)
 
 
 def test_switched_off_the_diagnostic_does_not_fire(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import anthropic_otel
@@ -15,8 +13,9 @@ from anthropic_otel.diagnostics import CODES
 from anthropic_otel.diagnostics.prompt_cache import CacheWatch, prompt_prefix
 from anthropic_otel.diagnostics.state import BoundedLRU
 from anthropic_otel.testing import FakeClaudeAPI, MessageReply
-from tests.conftest import ClientFactory, spans_named, user_message
-from tests.test_diagnostics import MODEL, SDK_PATHS, diagnostic_counts, diagnostic_events
+from tests.conftest import SDK_PATHS, ClientFactory, Diagnostics, spans_named, user_message
+
+MODEL = "claude-haiku-4-5"
 
 pytestmark = pytest.mark.usefixtures("instrument")
 
@@ -47,28 +46,22 @@ def cache_writes(exporter: InMemorySpanExporter) -> list[Any]:
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_timestamp_before_the_breakpoint_is_reported(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
-    caplog: pytest.LogCaptureFixture,
-    sdk_tracing: bool,
-    stream: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
 ) -> None:
     client = make_client(sdk_tracing=sdk_tracing)
     run = uuid.uuid4().hex  # the fake API's cache lives as long as the test session
-    with caplog.at_level(logging.WARNING, logger="anthropic_otel.diagnostics"), anthropic_otel.route("triage"):
+    with diagnostics.warnings_caught(), anthropic_otel.route("triage"):
         ask(client, system(f"Now: 2026-11-25T10:00:00 {run}. {POLICY}"), stream)
         ask(client, system(f"Now: 2026-11-25T10:00:07 {run}. {POLICY}"), stream)
 
-    written = cache_writes(span_exporter)
+    written = cache_writes(diagnostics.exporter)
     assert len(written) == 2
     assert written[1] > 0
     message = (
         f"this call wrote {written[1]} cache tokens and read none: the system prompt before its breakpoint changed "
         f"since this route and model cached a prefix within its TTL; {CODES['cache_prefix_changed'].fix}"
     )
-    assert diagnostic_events(span_exporter) == [
+    assert diagnostics.events() == [
         {
             "anthropic.diagnostic.changed": "system prompt",
             "gen_ai.usage.cache_creation.input_tokens": written[1],
@@ -76,21 +69,14 @@ def test_a_timestamp_before_the_breakpoint_is_reported(
             "anthropic.diagnostic.message": message,
         }
     ]
-    assert diagnostic_counts(metric_reader) == {"cache_prefix_changed": 1}
-    assert [r.getMessage() for r in caplog.records if r.name == "anthropic_otel.diagnostics"] == [
-        f"anthropic-otel [cache_prefix_changed] route triage: {message}"
-    ]
+    assert diagnostics.counts() == {"cache_prefix_changed": 1}
+    assert diagnostics.warnings() == [f"anthropic-otel [cache_prefix_changed] route triage: {message}"]
 
 
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_stable_prefix_written_then_read_is_no_diagnostic(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
-    sdk_tracing: bool,
-    stream: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
 ) -> None:
     client = make_client(sdk_tracing=sdk_tracing)
     prompt = system(f"{uuid.uuid4().hex} {POLICY}", ttl="1h")
@@ -98,18 +84,12 @@ def test_a_stable_prefix_written_then_read_is_no_diagnostic(
         for _ in range(3):
             ask(client, prompt, stream)
 
-    assert len(span_exporter.get_finished_spans()) == 3
-    assert diagnostic_events(span_exporter) == []
-    assert diagnostic_counts(metric_reader) == {}
+    diagnostics.assert_none(spans=3)
 
 
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 def test_different_routes_and_tools_changes_are_told_apart(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
-    sdk_tracing: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool
 ) -> None:
     client = make_client(sdk_tracing=sdk_tracing)
     run = uuid.uuid4().hex
@@ -122,20 +102,15 @@ def test_different_routes_and_tools_changes_are_told_apart(
         tools = [{"name": tool, "input_schema": {"type": "object"}}]
         client.messages.create(model=MODEL, max_tokens=16, system=prompt, tools=tools, messages=user_message())
 
-    changed = [event["anthropic.diagnostic.changed"] for event in diagnostic_events(span_exporter)]
+    changed = [event["anthropic.diagnostic.changed"] for event in diagnostics.events()]
     assert changed == ["tools"]
-    assert diagnostic_counts(metric_reader) == {"cache_prefix_changed": 1}
+    assert diagnostics.counts() == {"cache_prefix_changed": 1}
 
 
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_breakpoints_without_any_cache_traffic_are_reported(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
-    sdk_tracing: bool,
-    stream: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
 ) -> None:
     # What the API answers for a prefix below the model's minimum cacheable length.
     api.queue(MessageReply(usage={"input_tokens": 57, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}))
@@ -143,7 +118,7 @@ def test_breakpoints_without_any_cache_traffic_are_reported(
 
     fix = CODES["cache_not_written"].fix
     message = f"1 cache_control breakpoint(s) but no cache written or read (57 input tokens); {fix}"
-    assert diagnostic_events(span_exporter) == [
+    assert diagnostics.events() == [
         {
             "anthropic.diagnostic.breakpoints": 1,
             "gen_ai.usage.input_tokens": 57,
@@ -151,24 +126,18 @@ def test_breakpoints_without_any_cache_traffic_are_reported(
             "anthropic.diagnostic.message": message,
         }
     ]
-    assert diagnostic_counts(metric_reader) == {"cache_not_written": 1}
+    assert diagnostics.counts() == {"cache_not_written": 1}
 
 
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 def test_no_breakpoints_no_cache_diagnostic(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
-    sdk_tracing: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool
 ) -> None:
     client = make_client(sdk_tracing=sdk_tracing)
     for text in ("one", "two"):
         client.messages.create(model=MODEL, max_tokens=16, system=f"{text} {POLICY}", messages=user_message())
 
-    assert len(span_exporter.get_finished_spans()) == 2
-    assert diagnostic_events(span_exporter) == []
-    assert diagnostic_counts(metric_reader) == {}
+    diagnostics.assert_none(spans=2)
 
 
 def test_prefix_hashes_follow_breakpoints_and_ttls() -> None:

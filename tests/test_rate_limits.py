@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 import anthropic
 import pytest
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import anthropic_otel
 from anthropic_otel.diagnostics import CODES
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, MessageReply
-from tests.conftest import ClientFactory, user_message
-from tests.test_diagnostics import MODEL, SDK_PATHS, diagnostic_counts, diagnostic_events
+from tests.conftest import SDK_PATHS, ClientFactory, Diagnostics, user_message
+
+MODEL = "claude-haiku-4-5"
 
 pytestmark = pytest.mark.usefixtures("instrument")
 
@@ -41,24 +39,18 @@ def create(client: Any) -> Any:
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("status", [429, 529])
 def test_retried_429s_of_a_call_that_then_succeeded_are_reported_with_their_attempts(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
-    caplog: pytest.LogCaptureFixture,
-    sdk_tracing: bool,
-    status: int,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, status: int
 ) -> None:
     failure = ErrorReply(status, retry_after=0.01, headers=HEADROOM)
     api.queue(failure, failure, MessageReply(text="finally"))
-    with caplog.at_level(logging.WARNING, logger="anthropic_otel.diagnostics"), anthropic_otel.route("triage"):
+    with diagnostics.warnings_caught(), anthropic_otel.route("triage"):
         message = create(make_client(sdk_tracing=sdk_tracing, max_retries=2))
 
     assert message.content[0].text == "finally"
-    assert len(span_exporter.get_finished_spans()) == 1
+    assert len(diagnostics.exporter.get_finished_spans()) == 1
     kind = "rate limit" if status == 429 else "overloaded"
     text = f"2 attempt(s) answered {status} ({kind}), retried after retry-after, the call then succeeded; {FIX}"
-    assert diagnostic_events(span_exporter) == [
+    assert diagnostics.events() == [
         {
             "http.response.status_code": status,
             "anthropic.diagnostic.attempts": 2,
@@ -69,34 +61,27 @@ def test_retried_429s_of_a_call_that_then_succeeded_are_reported_with_their_atte
             "anthropic.diagnostic.message": text,
         }
     ]
-    assert diagnostic_counts(metric_reader) == {"rate_limited": 1}
-    assert [r.getMessage() for r in caplog.records if r.name == "anthropic_otel.diagnostics"] == [
-        f"anthropic-otel [rate_limited] route triage: {text}"
-    ]
+    assert diagnostics.counts() == {"rate_limited": 1}
+    assert diagnostics.warnings() == [f"anthropic-otel [rate_limited] route triage: {text}"]
 
 
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 def test_a_burst_of_429s_on_a_new_route_says_ramp_up_and_early_retries_are_named(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
-    caplog: pytest.LogCaptureFixture,
-    sdk_tracing: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool
 ) -> None:
     api.queue(*(ErrorReply(429, retry_after=30, headers=HEADROOM) for _ in range(3)))
     client = make_client(sdk_tracing=sdk_tracing)
-    with caplog.at_level(logging.WARNING, logger="anthropic_otel.diagnostics"), anthropic_otel.route("launch"):
+    with diagnostics.warnings_caught(), anthropic_otel.route("launch"):
         for _ in range(3):  # the application retries at once, ignoring retry-after
             with pytest.raises(anthropic.RateLimitError):
                 create(client)
 
-    assert len(span_exporter.get_finished_spans()) == 3
+    assert len(diagnostics.exporter.get_finished_spans()) == 3
     common = {"http.response.status_code": 429, "anthropic.diagnostic.attempts": 1, **HEADROOM_ATTRIBUTES}
     first = f"1 attempt(s) answered 429 (rate limit); {FIX}"
     early = "1 attempt(s) answered 429 (rate limit), retried before retry-after had passed"
     ramp = "3 rate-limited attempts within a minute of this route's first call: ramp up gradually"
-    assert diagnostic_events(span_exporter) == [
+    assert diagnostics.events() == [
         {
             **common,
             "anthropic.ratelimit.retry_after": 30.0,
@@ -119,18 +104,14 @@ def test_a_burst_of_429s_on_a_new_route_says_ramp_up_and_early_retries_are_named
             "anthropic.diagnostic.message": f"{early}, {ramp}; {FIX}",
         },
     ]
-    assert diagnostic_counts(metric_reader) == {"rate_limited": 3}
-    warnings = [r.getMessage() for r in caplog.records if r.name == "anthropic_otel.diagnostics"]
+    assert diagnostics.counts() == {"rate_limited": 3}
+    warnings = diagnostics.warnings()
     assert warnings == [f"anthropic-otel [rate_limited] route launch: {first}"]
 
 
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 def test_successes_and_other_errors_are_no_rate_limit(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
-    sdk_tracing: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool
 ) -> None:
     api.queue(MessageReply(text="fine"), ErrorReply(500), MessageReply(text="fine"), ErrorReply(400))
     client = make_client(sdk_tracing=sdk_tracing, max_retries=1)
@@ -139,22 +120,16 @@ def test_successes_and_other_errors_are_no_rate_limit(
     with pytest.raises(anthropic.BadRequestError):
         create(client)
 
-    assert len(span_exporter.get_finished_spans()) == 3
-    assert diagnostic_events(span_exporter) == []
-    assert diagnostic_counts(metric_reader) == {}
+    diagnostics.assert_none(spans=3)
 
 
 @pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 def test_async_retried_429_is_reported(
-    api: FakeClaudeAPI,
-    make_client: ClientFactory,
-    span_exporter: InMemorySpanExporter,
-    metric_reader: InMemoryMetricReader,
-    sdk_tracing: bool,
+    api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool
 ) -> None:
     api.queue(ErrorReply(429, retry_after=0.01, headers=HEADROOM), MessageReply(text="ok"))
     client = make_client(async_=True, sdk_tracing=sdk_tracing, max_retries=1)
     asyncio.run(client.messages.create(model=MODEL, max_tokens=16, messages=user_message()))
 
-    assert [event["anthropic.diagnostic.attempts"] for event in diagnostic_events(span_exporter)] == [1]
-    assert diagnostic_counts(metric_reader) == {"rate_limited": 1}
+    assert [event["anthropic.diagnostic.attempts"] for event in diagnostics.events()] == [1]
+    assert diagnostics.counts() == {"rate_limited": 1}

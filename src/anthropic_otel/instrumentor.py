@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import wrapt
@@ -21,6 +21,7 @@ from wrapt import wrap_function_wrapper
 
 from anthropic_otel import hooks
 from anthropic_otel.config import Settings
+from anthropic_otel.hooks import WrapTarget
 from anthropic_otel.metrics import Instruments
 from anthropic_otel.package import _instruments
 from anthropic_otel.pricing import PRICES_ENV, PriceTable, PriceTableError, load_from_environment
@@ -64,38 +65,51 @@ class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         return _instruments
 
     def _instrument(self, **kwargs: Any) -> None:
-        tracer = trace.get_tracer(
-            SCOPE, __version__, tracer_provider=kwargs.get("tracer_provider"), schema_url=SCHEMA_URL
-        )
-        meter = metrics.get_meter(
-            SCOPE, __version__, meter_provider=kwargs.get("meter_provider"), schema_url=SCHEMA_URL
-        )
-        logger = get_logger(SCOPE, __version__, logger_provider=kwargs.get("logger_provider"), schema_url=SCHEMA_URL)
-        settings = Settings.from_environment()
-        prices = _price_table(settings, kwargs.get("prices"))
-        telemetry = Telemetry(
-            tracer, Instruments(meter), logger, settings, prices, content_hook=kwargs.get("content_hook")
-        )
+        telemetry = build_telemetry(SCOPE, kwargs, content_hook=kwargs.get("content_hook"))
         hooks.set_telemetry(telemetry)
         _warn_about_peers()
-        for target in hooks.WRAP_TARGETS:
-            try:
-                wrap_function_wrapper(target.module, target.attribute, target.hook)
-            except (AttributeError, ImportError):
-                if not target.optional:
-                    log.warning("anthropic-otel: cannot patch %s.%s on this SDK", target.module, target.attribute)
+        wrap_targets(hooks.WRAP_TARGETS, log, "SDK")
 
     def _uninstrument(self, **kwargs: Any) -> None:
         hooks.set_telemetry(None)
-        for target in hooks.WRAP_TARGETS:
-            owner_path, _, name = target.attribute.rpartition(".")
-            try:
-                owner: Any = importlib.import_module(target.module)
-                for part in filter(None, owner_path.split(".")):
-                    owner = getattr(owner, part)
-                unwrap(owner, name)
-            except (AttributeError, ImportError):
-                continue
+        unwrap_targets(hooks.WRAP_TARGETS)
+
+
+def build_telemetry(scope: str, kwargs: dict[str, Any], content_hook: Any = None) -> Telemetry:
+    """The tracer, instruments, logger, settings and prices of one `instrument(**kwargs)` under `scope`.
+
+    Shared with the OpenAI compatibility instrumentor so that both read the same keyword
+    arguments and environment the same way.
+    """
+    tracer = trace.get_tracer(scope, __version__, tracer_provider=kwargs.get("tracer_provider"), schema_url=SCHEMA_URL)
+    meter = metrics.get_meter(scope, __version__, meter_provider=kwargs.get("meter_provider"), schema_url=SCHEMA_URL)
+    logger = get_logger(scope, __version__, logger_provider=kwargs.get("logger_provider"), schema_url=SCHEMA_URL)
+    settings = Settings.from_environment()
+    prices = _price_table(settings, kwargs.get("prices"))
+    return Telemetry(tracer, Instruments(meter), logger, settings, prices, content_hook=content_hook)
+
+
+def wrap_targets(targets: Iterable[WrapTarget], logger: logging.Logger, sdk: str) -> None:
+    """Patch every target; a missing one that is not optional is a warning (on this `sdk`), never an error."""
+    for target in targets:
+        try:
+            wrap_function_wrapper(target.module, target.attribute, target.hook)
+        except (AttributeError, ImportError):
+            if not target.optional:
+                logger.warning("anthropic-otel: cannot patch %s.%s on this %s", target.module, target.attribute, sdk)
+
+
+def unwrap_targets(targets: Iterable[WrapTarget]) -> None:
+    """Undo `wrap_targets`, skipping whatever could not be patched."""
+    for target in targets:
+        owner_path, _, name = target.attribute.rpartition(".")
+        try:
+            owner: Any = importlib.import_module(target.module)
+            for part in filter(None, owner_path.split(".")):
+                owner = getattr(owner, part)
+            unwrap(owner, name)
+        except (AttributeError, ImportError):
+            continue
 
 
 def _price_table(settings: Settings, extra: Any) -> PriceTable:

@@ -63,19 +63,33 @@ def _finish_result(call: calls.CompatCall, result: Any) -> Any:
     return result
 
 
+class _Current:
+    """`call` current for the block (sync or around an `await`); an exception out of it finishes the call.
+
+    The exception itself passes through unchanged.
+    """
+
+    __slots__ = ("_call", "_token")
+
+    def __init__(self, call: calls.CompatCall) -> None:
+        self._call = call
+
+    def __enter__(self) -> None:
+        self._token = calls.enter(self._call)
+
+    def __exit__(self, kind: Any, error: Optional[BaseException], traceback: Any) -> None:
+        calls.leave(self._token)
+        if error is not None:
+            calls.finish(self._call, None, error)
+
+
 def create_sync(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """`Completions.create` / `.parse`: one call, with every retry."""
     call = _begin(instance, kwargs)
     if call is None:
         return wrapped(*args, **kwargs)
-    token = calls.enter(call)
-    try:
+    with _Current(call):
         result = wrapped(*args, **kwargs)
-    except BaseException as error:
-        calls.leave(token)
-        calls.finish(call, None, error)
-        raise
-    calls.leave(token)
     return _finish_result(call, result)
 
 
@@ -84,14 +98,8 @@ async def create_async(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], k
     call = _begin(instance, kwargs)
     if call is None:
         return await wrapped(*args, **kwargs)
-    token = calls.enter(call)
-    try:
+    with _Current(call):
         result = await wrapped(*args, **kwargs)
-    except BaseException as error:
-        calls.leave(token)
-        calls.finish(call, None, error)
-        raise
-    calls.leave(token)
     return _finish_result(call, result)
 
 

@@ -14,18 +14,10 @@ import os
 from collections.abc import Collection
 from typing import Any
 
-from opentelemetry import metrics, trace
-from opentelemetry._logs import get_logger
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
-from opentelemetry.instrumentation.utils import unwrap
-from wrapt import wrap_function_wrapper
 
-from anthropic_otel.config import Settings
-from anthropic_otel.instrumentor import SCHEMA_URL, WRAPPER_TYPE, _price_table
-from anthropic_otel.metrics import Instruments
+from anthropic_otel.instrumentor import WRAPPER_TYPE, build_telemetry, unwrap_targets, wrap_targets
 from anthropic_otel.openai_compat import hooks
-from anthropic_otel.telemetry import Telemetry
-from anthropic_otel.version import __version__
 
 __all__ = ["DEFAULT_HOSTS", "HOSTS_ENV", "OpenAICompatInstrumentor"]
 
@@ -55,40 +47,15 @@ class OpenAICompatInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         except ImportError:  # zero-code loads every entry point; without openai there is nothing to do
             log.debug("anthropic-otel: openai is not installed; the OpenAI compatibility instrumentor does nothing")
             return
-        tracer = trace.get_tracer(
-            SCOPE, __version__, tracer_provider=kwargs.get("tracer_provider"), schema_url=SCHEMA_URL
-        )
-        meter = metrics.get_meter(
-            SCOPE, __version__, meter_provider=kwargs.get("meter_provider"), schema_url=SCHEMA_URL
-        )
-        logger = get_logger(SCOPE, __version__, logger_provider=kwargs.get("logger_provider"), schema_url=SCHEMA_URL)
-        settings = Settings.from_environment()
-        telemetry = Telemetry(
-            tracer, Instruments(meter), logger, settings, _price_table(settings, kwargs.get("prices"))
-        )
+        telemetry = build_telemetry(SCOPE, kwargs)
         hosts = hooks.hosts_from(DEFAULT_HOSTS, os.environ.get(HOSTS_ENV), kwargs.get("hosts"))
         hooks.set_state(hooks.State(telemetry, hosts))
         _warn_about_peers()
-        for target in hooks.WRAP_TARGETS:
-            try:
-                wrap_function_wrapper(target.module, target.attribute, target.hook)
-            except (AttributeError, ImportError):
-                if not target.optional:
-                    log.warning(
-                        "anthropic-otel: cannot patch %s.%s on this openai SDK", target.module, target.attribute
-                    )
+        wrap_targets(hooks.WRAP_TARGETS, log, "openai SDK")
 
     def _uninstrument(self, **kwargs: Any) -> None:
         hooks.set_state(None)
-        for target in hooks.WRAP_TARGETS:
-            owner_path, _, name = target.attribute.rpartition(".")
-            try:
-                owner: Any = importlib.import_module(target.module)
-                for part in filter(None, owner_path.split(".")):
-                    owner = getattr(owner, part)
-                unwrap(owner, name)
-            except (AttributeError, ImportError):
-                continue
+        unwrap_targets(hooks.WRAP_TARGETS)
 
 
 def _warn_about_peers() -> None:

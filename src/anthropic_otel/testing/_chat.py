@@ -102,6 +102,19 @@ def chat_chunks(reply: MessageReply, request: dict[str, Any]) -> list[dict[str, 
     return chunks
 
 
+def after_delay(reply: Reply) -> tuple[Optional[Fault], MessageReply]:
+    """A non-error `reply` as its fault (if any) and the message to send, after the delay it asks for.
+
+    The Messages and the chat completions endpoints answer the same replies the same way up to here.
+    """
+    fault = reply if isinstance(reply, Fault) else None
+    message_reply = reply if isinstance(reply, MessageReply) else MessageReply()
+    delay = message_reply.delay + (fault.seconds if fault is not None and fault.kind == "delay" else 0.0)
+    if delay:
+        time.sleep(delay)
+    return fault, message_reply
+
+
 def answer_chat(api: FakeClaudeAPI, handler: _Handler, reply: Reply, request: dict[str, Any]) -> None:
     """Answer one `POST /v1/chat/completions` with `reply`."""
     if isinstance(reply, ErrorReply):
@@ -111,26 +124,12 @@ def answer_chat(api: FakeClaudeAPI, handler: _Handler, reply: Reply, request: di
         error = {"message": reply.message or f"fake {reply.type} ({reply.status})", "type": reply.type}
         handler.send_json(reply.status, {"error": {**error, "param": None, "code": None}}, api._headers(extra))
         return
-    fault = reply if isinstance(reply, Fault) else None
-    message_reply = reply if isinstance(reply, MessageReply) else MessageReply()
-    delay = message_reply.delay + (fault.seconds if fault is not None and fault.kind == "delay" else 0.0)
-    if delay:
-        time.sleep(delay)
+    fault, message_reply = after_delay(reply)
     headers = api._headers(message_reply.headers)
     if not request.get("stream"):
         handler.send_json(200, chat_completion(message_reply, request), headers)
         return
-    handler._head(
-        200,
-        {"content-type": "text/event-stream", "transfer-encoding": "chunked", "cache-control": "no-cache", **headers},
-    )
     lines = [f"data: {json.dumps(chunk)}\n\n".encode() for chunk in chat_chunks(message_reply, request)]
     lines.append(b"data: [DONE]\n\n")
-    cut = fault is not None and fault.kind in ("truncated_sse", "drop_mid_stream")
-    for line in lines[: fault.after_events] if cut and fault is not None else lines:
-        handler.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
-        handler.wfile.flush()
-    if fault is not None and fault.kind == "drop_mid_stream":
-        handler.abort()
-        return
-    handler.wfile.write(b"0\r\n\r\n")
+    cut = fault if fault is not None and fault.kind in ("truncated_sse", "drop_mid_stream") else None
+    handler.send_event_stream(lines, headers, cut)

@@ -27,7 +27,7 @@ from anthropic_otel.testing._bodies import (
     missing_tool_results,
     sse_events,
 )
-from anthropic_otel.testing._chat import answer_chat
+from anthropic_otel.testing._chat import after_delay, answer_chat
 from anthropic_otel.testing._replies import ErrorReply, Fault, MessageReply, Reply, reply_from_json
 
 __all__ = ["FakeClaudeAPI", "RecordedRequest"]
@@ -100,14 +100,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
     def send_sse(self, events: list[tuple[str, dict[str, Any]]], extra: dict[str, str], fault: Optional[Fault]) -> None:
-        """An SSE body, chunked; a dropped stream stops without the final chunk, so clients see an error."""
+        """An SSE body of named events (the Messages API's stream)."""
+        chunks = [f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events]
+        self.send_event_stream(chunks, extra, fault)
+
+    def send_event_stream(self, chunks: list[bytes], extra: dict[str, str], fault: Optional[Fault]) -> None:
+        """Encoded SSE chunks, chunked; `fault` stops after its `after_events`, and a dropped stream stops
+        without the final chunk, so clients see an error."""
         self._head(
             200,
             {"content-type": "text/event-stream", "transfer-encoding": "chunked", "cache-control": "no-cache", **extra},
         )
-        limit = fault.after_events if fault is not None else len(events)
-        for name, data in events[:limit]:
-            chunk = f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+        limit = fault.after_events if fault is not None else len(chunks)
+        for chunk in chunks[:limit]:
             self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.flush()
         if fault is not None and fault.kind == "drop_mid_stream":
@@ -274,11 +279,7 @@ class FakeClaudeAPI:
         if isinstance(reply, ErrorReply):
             self._answer_error(handler, reply)
             return
-        fault = reply if isinstance(reply, Fault) else None
-        message_reply = reply if isinstance(reply, MessageReply) else MessageReply()
-        delay = message_reply.delay + (fault.seconds if fault is not None and fault.kind == "delay" else 0.0)
-        if delay:
-            time.sleep(delay)
+        fault, message_reply = after_delay(reply)
         message = message_body(message_reply, body, self._cache, model)
         headers = self._headers(message_reply.headers)
         if fault is not None and fault.kind == "malformed_json":
