@@ -117,11 +117,12 @@ class StreamRecorder:
             sdk_span = record.sdk_span
             if sdk_span is not None:
                 # The SDK ends its own span when the body ends; what only we record goes on now.
-                _set(sdk_span, self._span_attributes(completed=False))
-                record.telemetry.diagnostics.on_outcome(record, self.final_message(), None, record.response, sdk_span)
-                content = self.record.content
+                message = self.final_message()
+                _set(sdk_span, self._span_attributes(message, completed=False))
+                record.telemetry.diagnostics.on_outcome(record, message, None, record.response, sdk_span)
+                content = record.content
                 if content is not None and content.on_sdk_span:
-                    content.set_on_span(sdk_span, self.final_message())
+                    content.set_on_span(sdk_span, message)
         elif kind == "completion":
             # The legacy completions stream (0.x): each event has the id and model; the last, the stop reason.
             if self.ttft is None:
@@ -155,10 +156,9 @@ class StreamRecorder:
             message.pop("stop_reason", None)
         return message
 
-    def _span_attributes(self, *, completed: bool) -> Attributes:
-        message = self.final_message()
+    def _span_attributes(self, message: dict[str, Any], *, completed: bool) -> Attributes:
         attributes = response_attributes(self.record.operation, message)
-        cost = self.record.telemetry.cost(message)
+        cost = self.record.cost(message)
         if cost is not None:
             attributes["anthropic.cost.usd"] = cost.total
         attributes["anthropic.stream.completed"] = completed
