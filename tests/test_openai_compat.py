@@ -588,3 +588,34 @@ def test_opentelemetry_instrument_finds_the_entry_point(api: FakeClaudeAPI, tmp_
     [event] = span["events"]
     assert event["attributes"]["anthropic.diagnostic.dropped_features"] == ["reasoning_effort"]
     assert API_KEY not in result.stdout + result.stderr
+
+
+def test_metric_model_names_are_capped_as_for_the_anthropic_sdk(
+    api: FakeClaudeAPI,
+    tracer_provider: TracerProvider,
+    meter_provider: MeterProvider,
+    span_exporter: InMemorySpanExporter,
+    metric_reader: InMemoryMetricReader,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_OTEL_MAX_MODELS", "2")
+    instrumentor = OpenAICompatInstrumentor()
+    instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, hosts=["127.0.0.1"])
+    try:
+        chat = client(api)
+        for name in ("team-model-a", "team-model-b", "team-model-c", "team-model-d"):
+            chat.chat.completions.create(model=name, messages=[{"role": "user", "content": "Hi"}])
+    finally:
+        instrumentor.uninstrument()
+
+    assert sorted(span.attributes["gen_ai.request.model"] for span in span_exporter.get_finished_spans()) == [
+        "team-model-a",
+        "team-model-b",
+        "team-model-c",
+        "team-model-d",
+    ]
+    counts = {
+        point.attributes["gen_ai.request.model"]: point.count
+        for point in metric_points(metric_reader, "gen_ai.client.operation.duration")
+    }
+    assert counts == {"team-model-a": 1, "team-model-b": 1, "other": 2}

@@ -23,8 +23,9 @@ from anthropic_otel.records import call_record
 
 if TYPE_CHECKING:
     from anthropic_otel.calls import CallRecord
+    from anthropic_otel.telemetry import Telemetry
 
-__all__ = ["complete"]
+__all__ = ["complete", "metric_attributes", "set_end_status"]
 
 log = logging.getLogger("anthropic_otel.lifecycle")
 
@@ -102,15 +103,24 @@ def _end_own_span(
                 **outcome,
             }
         span.set_attributes(outcome)
-        if not failed:
-            # A stream closed or dropped before its end is no error, and no success either: status
-            # stays unset, as the SDK leaves its own span; so does an event stream, which has no end.
-            if outcome.get("anthropic.stream.completed") is not False and not record.operation.is_event_stream:
-                span.set_status(Status(StatusCode.OK))
-        elif error is None or isinstance(error, Exception):
-            # Anything but an Exception (e.g. CancelledError) is the application stopping the call: status unset.
-            span.set_status(Status(StatusCode.ERROR))
+        set_end_status(span, outcome, failed=failed, error=error, has_end=not record.operation.is_event_stream)
     span.end()
+
+
+def set_end_status(
+    span: Span, outcome: Attributes, *, failed: bool, error: Optional[BaseException], has_end: bool = True
+) -> None:
+    """The status of a span we made, as the SDK sets its own: OK, ERROR, or left unset.
+
+    A stream closed or dropped before its end is no error, and no success either: status stays
+    unset; so does an event stream (`has_end=False`), which has no end. Anything but an Exception
+    (e.g. CancelledError) is the application stopping the call: status unset too.
+    """
+    if not failed:
+        if outcome.get("anthropic.stream.completed") is not False and has_end:
+            span.set_status(Status(StatusCode.OK))
+    elif error is None or isinstance(error, Exception):
+        span.set_status(Status(StatusCode.ERROR))
 
 
 def _record_metrics(
@@ -123,15 +133,22 @@ def _record_metrics(
     cost: Optional[Cost],
 ) -> None:
     telemetry = record.telemetry
-    attributes = {key: record.attributes[key] for key in METRIC_KEYS if key in record.attributes}
+    attributes = metric_attributes(telemetry, record.attributes, outcome)
     attributes.setdefault("gen_ai.operation.name", record.operation.metric_operation)
-    model = outcome.get("gen_ai.response.model")
-    if model is not None:
-        attributes["gen_ai.response.model"] = model
-    bound_models(attributes, telemetry.models)
-    failure = outcome.get("error.type")
-    if isinstance(failure, str):
-        attributes["error.type"] = telemetry.error_types.admit(failure)
     usage = field(body, "usage") if record.operation.is_generation else None
     call = CallMetrics(attributes, duration, usage, record.retries, time_to_first_chunk, outcome, cost)
     telemetry.instruments.record(call, record.context)
+
+
+def metric_attributes(telemetry: Telemetry, attributes: Attributes, outcome: Attributes) -> Attributes:
+    """A finished call's metric attributes: the span's low-cardinality keys, the response model and
+    error type from its outcome, with models and error types capped (`cardinality`)."""
+    chosen = {key: attributes[key] for key in METRIC_KEYS if key in attributes}
+    model = outcome.get("gen_ai.response.model")
+    if model is not None:
+        chosen["gen_ai.response.model"] = model
+    bound_models(chosen, telemetry.models)
+    failure = outcome.get("error.type")
+    if isinstance(failure, str):
+        chosen["error.type"] = telemetry.error_types.admit(failure)
+    return chosen

@@ -23,12 +23,20 @@ from urllib.parse import urlsplit
 
 from opentelemetry import context, trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind
 
-from anthropic_otel.attributes import Attributes, error_type, header_attributes, server_attributes, url_attributes
+from anthropic_otel.attributes import (
+    Attributes,
+    error_type,
+    field,
+    header_attributes,
+    server_attributes,
+    url_attributes,
+)
 from anthropic_otel.calls import scope_attributes
 from anthropic_otel.diagnostics import CODES, Finding
-from anthropic_otel.metrics import METRIC_KEYS, CallMetrics
+from anthropic_otel.endings import metric_attributes, set_end_status
+from anthropic_otel.metrics import CallMetrics
 from anthropic_otel.openai_compat.extraction import (
     FEATURES,
     SPAN_NAME,
@@ -187,7 +195,7 @@ def complete(
         if extra:
             outcome.update(extra)
         model = outcome.get("gen_ai.response.model", call.attributes.get("gen_ai.request.model"))
-        usage = usage_of(getattr(body, "usage", None) if not isinstance(body, Mapping) else body.get("usage"))
+        usage = usage_of(field(body, "usage"))
         cost = telemetry.cost({"model": model, "usage": usage}) if usage is not None else None
         if cost is not None:
             outcome["anthropic.cost.usd"] = cost.total
@@ -195,10 +203,7 @@ def complete(
             telemetry.diagnostics.reporter.report(call.findings, call.span, call.attributes, call.context)
         _end_span(call, outcome, failed=error is not None or cut, error=error)
         duration = time.perf_counter() - call.start_s
-        attributes = {key: call.attributes[key] for key in METRIC_KEYS if key in call.attributes}
-        for key in ("gen_ai.response.model", "error.type"):
-            if key in outcome:
-                attributes[key] = outcome[key]
+        attributes = metric_attributes(telemetry, call.attributes, outcome)
         metrics = CallMetrics(attributes, duration, usage, call.retries, time_to_first_chunk, outcome, cost)
         telemetry.instruments.record(metrics, call.context)
         telemetry.call_log.emit(call_record({**call.attributes, **outcome}, duration), call.context)
@@ -232,9 +237,5 @@ def _end_span(call: CompatCall, outcome: Attributes, *, failed: bool, error: Opt
             parts = urlsplit(call.attempt_url)
             span.set_attributes(url_attributes(parts.scheme, parts.netloc, parts.path, parts.query, frozenset()))
         span.set_attributes(outcome)
-        if not failed:
-            if outcome.get("anthropic.stream.completed") is not False:
-                span.set_status(Status(StatusCode.OK))
-        elif error is None or isinstance(error, Exception):
-            span.set_status(Status(StatusCode.ERROR))
+        set_end_status(span, outcome, failed=failed, error=error)
     span.end()
