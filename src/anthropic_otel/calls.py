@@ -263,12 +263,7 @@ def finish_result(record: CallRecord, result: Any) -> Any:
     """
     try:
         record.response = final_response(record, result, None)
-        proxy = (
-            wrap_batch_results(record, result, complete)
-            or wrap_event_stream(record, result, complete)
-            or streaming.wrap_stream(record, result, complete)
-            or wrap_unread_response(record, result, complete)
-        )
+        proxy = _proxy_for(record, result)
         if proxy is not None:
             # Keep the status and headers, not the response: the proxy's finalizer holds this record,
             # and on SDK 1.14+ the response leads back to the proxy (through the SDK's span observer
@@ -280,6 +275,19 @@ def finish_result(record: CallRecord, result: Any) -> Any:
         log.debug("anthropic-otel: could not wrap a stream", exc_info=True)
     finish(record, result, None)
     return result
+
+
+def _proxy_for(record: CallRecord, result: Any) -> Any:
+    """The proxy a result that is read later goes back in, or None. A parsed body (a pydantic
+    `Message`, page, ...) never needs one: the class check spares it four lookups that miss."""
+    if hasattr(type(result), "__pydantic_fields__"):
+        return None
+    return (
+        wrap_batch_results(record, result, complete)
+        or wrap_event_stream(record, result, complete)
+        or streaming.wrap_stream(record, result, complete)
+        or wrap_unread_response(record, result, complete)
+    )
 
 
 def finish(record: CallRecord, result: Any, error: Optional[BaseException]) -> None:

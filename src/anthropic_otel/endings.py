@@ -66,8 +66,9 @@ def complete(
         _record_metrics(
             record, body, outcome=outcome, duration=duration, time_to_first_chunk=time_to_first_chunk, cost=cost
         )
-        telemetry = record.telemetry
-        telemetry.call_log.emit(call_record({**record.attributes, **outcome}, duration), record.context)
+        call_log = record.telemetry.call_log
+        if call_log.wanted:
+            call_log.emit(call_record({**record.attributes, **outcome}, duration), record.context)
         if record.content is not None:
             _emit_content(record, outcome, body)
     except Exception:
@@ -77,7 +78,7 @@ def complete(
 def _emit_content(record: CallRecord, outcome: Attributes, body: Any) -> None:
     """The call's `gen_ai.client.inference.operation.details` event, when content goes to events."""
     content = record.content
-    if content is not None and content.capture.on_event:
+    if content is not None and content.capture.on_event and record.telemetry.call_log.wanted:
         event = content.event_attributes({**record.attributes, **outcome}, body)
         if event is not None:
             record.telemetry.call_log.emit_event(CONTENT_EVENT, event, record.context, failed=False, json_line=False)

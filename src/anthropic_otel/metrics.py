@@ -21,8 +21,8 @@ from opentelemetry.context import Context
 from opentelemetry.metrics import Meter
 
 from anthropic_otel.attributes import AttributeValue, int_field
-from anthropic_otel.pricing import Cost
-from anthropic_otel.totals import Totals
+from anthropic_otel.pricing import COST_CATEGORIES, Cost
+from anthropic_otel.totals import MAX_SERIES, Totals, series_key
 
 __all__ = ["DURATION_BUCKETS", "TOKEN_BUCKETS", "CallMetrics", "Instruments", "ratelimit_headroom"]
 
@@ -46,6 +46,8 @@ RATELIMIT_KINDS = ("requests", "tokens", "input_tokens", "output_tokens")
 _COST_KEYS = ("gen_ai.provider.name", "gen_ai.request.model", "anthropic.route", "anthropic.batch")
 # Attributes of the headroom gauge: limits are per model and per server, nothing finer.
 _HEADROOM_KEYS = ("gen_ai.provider.name", "gen_ai.request.model", "server.address")
+# Values of `anthropic.cache.operation`.
+CACHE_OPERATIONS = ("read", "write_5m", "write_1h")
 
 
 @dataclass
@@ -65,6 +67,7 @@ class Instruments:
     """The instruments of one meter. Created once per `instrument()` call."""
 
     def __init__(self, meter: Meter) -> None:
+        self._series: dict[tuple[tuple[str, AttributeValue], ...], _Series] = {}
         self.duration = meter.create_histogram(
             "gen_ai.client.operation.duration",
             unit="s",
@@ -134,44 +137,78 @@ class Instruments:
 
     def record(self, call: CallMetrics, context: Optional[Context] = None) -> None:
         """Record one finished call. `context` carries the span so that exemplars link to it."""
-        attributes = call.attributes
+        series = self._series_of(call.attributes)
         headroom = ratelimit_headroom(call.outcome)
-        if headroom:
-            scope = {key: attributes[key] for key in _HEADROOM_KEYS if key in attributes}
-            for kind, share in headroom.items():
-                self.ratelimit_headroom.set(share, {**scope, "anthropic.ratelimit.type": kind}, context=context)
-        self.duration.record(call.duration_s, attributes, context=context)
+        for kind, share in headroom.items():
+            self.ratelimit_headroom.update(share, series.headroom[kind])
+        self.duration.record(call.duration_s, series.attributes, context=context)
         if call.retries:
-            self.retries.add(call.retries, attributes, context=context)
+            self.retries.add(call.retries, series.attributes, context=context)
         if call.time_to_first_chunk_s is not None:
-            self.time_to_first_chunk.record(call.time_to_first_chunk_s, attributes, context=context)
-        if call.usage is None:
-            return
-        tokens = {k: v for k, v in attributes.items() if k != "error.type"}
-        self.record_tokens(call.usage, tokens, call.cost, context)
+            self.time_to_first_chunk.record(call.time_to_first_chunk_s, series.attributes, context=context)
+        if call.usage is not None:
+            self._record_usage(series, call.usage, call.cost, context)
 
     def record_tokens(
         self, usage: object, attributes: Mapping[str, AttributeValue], cost: Optional[Cost], context: Any
     ) -> None:
         """Token, cache and cost metrics of one usage object (a call's, or a batch result's)."""
-        self._record_cost(cost, attributes, context)
+        self._record_usage(self._series_of(attributes), usage, cost, context)
+
+    def _record_usage(self, series: _Series, usage: object, cost: Optional[Cost], context: Any) -> None:
+        if cost is None:
+            self.unpriced.update(1, series.unpriced)
+        else:
+            keys = series.cost[cost.batch]
+            for category, usd in zip(COST_CATEGORIES, (cost.input, cost.cache_write, cost.cache_read, cost.output)):
+                if usd:
+                    self.cost.update(usd, keys[category])
+            if cost.cache_saving:
+                self.cache_savings.update(cost.cache_saving, series.saving[cost.batch])
         for token_type, count in token_counts(usage).items():
-            self.token_usage.record(count, {**attributes, "gen_ai.token.type": token_type}, context=context)
+            self.token_usage.record(count, series.tokens[token_type], context=context)
         for operation, count in cache_counts(usage).items():
             if count:
-                self.cache_tokens.add(count, {**attributes, "anthropic.cache.operation": operation}, context=context)
+                self.cache_tokens.update(count, series.cache[operation])
 
-    def _record_cost(self, cost: Optional[Cost], attributes: Mapping[str, AttributeValue], context: Any) -> None:
-        scope = {key: attributes[key] for key in _COST_KEYS if key in attributes}
-        if cost is None:
-            self.unpriced.add(1, scope, context=context)
-            return
-        scope["anthropic.batch"] = cost.batch
-        for category, usd in cost.by_category().items():
-            if usd:
-                self.cost.add(usd, {**scope, "anthropic.cost.category": category}, context=context)
-        if cost.cache_saving:
-            self.cache_savings.add(cost.cache_saving, scope, context=context)
+    def _series_of(self, attributes: Mapping[str, AttributeValue]) -> _Series:
+        key = tuple(attributes.items())
+        series = self._series.get(key)
+        if series is None:
+            series = _Series(attributes)
+            if len(self._series) < MAX_SERIES:
+                self._series[key] = series
+        return series
+
+
+class _Series:
+    """Every attribute set one call's points go to, derived from its metric attributes.
+
+    A call makes a dozen points (duration, two token types, cost by category, cache tokens,
+    headroom by kind); building each point's attributes (and hashing them for a total) per call
+    was a third of what the instrumentation cost. Metric attributes are low-cardinality, so they
+    are built once per distinct set and kept (`Instruments._series`, bounded).
+    """
+
+    __slots__ = ("attributes", "cache", "cost", "headroom", "saving", "tokens", "unpriced")
+
+    def __init__(self, attributes: Mapping[str, AttributeValue]) -> None:
+        self.attributes = dict(attributes)
+        tokens = {k: v for k, v in attributes.items() if k != "error.type"}
+        self.tokens = {kind: {**tokens, "gen_ai.token.type": kind} for kind in ("input", "output")}
+        self.cache = {op: series_key({**tokens, "anthropic.cache.operation": op}) for op in CACHE_OPERATIONS}
+        scope = {key: tokens[key] for key in _COST_KEYS if key in tokens}
+        self.unpriced = series_key(scope)
+        self.cost = {
+            batch: {
+                category: series_key({**scope, "anthropic.batch": batch, "anthropic.cost.category": category})
+                for category in COST_CATEGORIES
+            }
+            for batch in (False, True)
+        }
+        self.saving = {batch: series_key({**scope, "anthropic.batch": batch}) for batch in (False, True)}
+        headroom = {key: attributes[key] for key in _HEADROOM_KEYS if key in attributes}
+        self.headroom = {kind: series_key({**headroom, "anthropic.ratelimit.type": kind}) for kind in RATELIMIT_KINDS}
 
 
 def token_counts(usage: object) -> dict[str, int]:
@@ -205,9 +242,14 @@ def cache_counts(usage: object) -> Mapping[str, int]:
 def ratelimit_headroom(attributes: Mapping[str, object]) -> dict[str, float]:
     """Remaining share (0..1) of each rate limit, from a call's `anthropic.ratelimit.*` attributes."""
     shares: dict[str, float] = {}
-    for kind in RATELIMIT_KINDS:
-        limit = attributes.get(f"anthropic.ratelimit.{kind}.limit")
-        remaining = attributes.get(f"anthropic.ratelimit.{kind}.remaining")
+    for kind, limit_key, remaining_key in _RATELIMIT_KEYS:
+        limit = attributes.get(limit_key)
+        remaining = attributes.get(remaining_key)
         if isinstance(limit, int) and isinstance(remaining, int) and limit > 0:
             shares[kind] = min(max(remaining / limit, 0.0), 1.0)
     return shares
+
+
+_RATELIMIT_KEYS = tuple(
+    (kind, f"anthropic.ratelimit.{kind}.limit", f"anthropic.ratelimit.{kind}.remaining") for kind in RATELIMIT_KINDS
+)

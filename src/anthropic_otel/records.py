@@ -69,6 +69,18 @@ class CallLog:
         self.logger = logger
         self.json_logger: Optional[logging.Logger] = _json_logger() if json_lines else None
 
+    @property
+    def wanted(self) -> bool:
+        """Whether a record would go anywhere: building one costs microseconds per call, and
+        without a LoggerProvider (the default) the OpenTelemetry logger drops it anyway."""
+        if self.json_logger is not None:
+            return True
+        enabled = getattr(self.logger, "enabled", None)  # opentelemetry-api 1.3x+
+        try:
+            return enabled is None or bool(enabled())
+        except Exception:
+            return True
+
     def emit(self, record: Attributes, context: Optional[Context]) -> None:
         """The `anthropic.call` record of a finished call."""
         self.emit_event(CALL_EVENT, record, context, failed="error.type" in record)

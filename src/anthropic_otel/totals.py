@@ -21,11 +21,19 @@ from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from anthropic_otel.attributes import AttributeValue
 
-__all__ = ["MAX_SERIES", "Totals"]
+__all__ = ["MAX_SERIES", "SeriesKey", "Totals", "series_key"]
 
 log = logging.getLogger(__name__)
 
 MAX_SERIES = 2000  # attribute sets per instrument; more means a bug upstream, not traffic
+
+SeriesKey = frozenset[tuple[str, Any]]
+
+
+def series_key(attributes: Mapping[str, AttributeValue]) -> SeriesKey:
+    """The key of an attribute set's series; callers that update one series often keep it
+    (a frozenset remembers its hash), so that an update hashes nothing new."""
+    return frozenset(attributes.items())
 
 
 class Totals:
@@ -36,7 +44,7 @@ class Totals:
     def __init__(self, *, gauge: bool = False) -> None:
         self._gauge = gauge
         self._lock = threading.Lock()
-        self._values: dict[frozenset[tuple[str, Any]], float] = {}
+        self._values: dict[SeriesKey, float] = {}
 
     @classmethod
     def counter(cls, meter: Meter, name: str, unit: str, description: str) -> Totals:
@@ -52,14 +60,14 @@ class Totals:
 
     def add(self, amount: float, attributes: Mapping[str, AttributeValue], context: Any = None) -> None:
         """Add `amount` to the series of `attributes` (a counter's `add`; `context` is accepted and unused)."""
-        self._update(amount, attributes)
+        self.update(amount, series_key(attributes))
 
     def set(self, value: float, attributes: Mapping[str, AttributeValue], context: Any = None) -> None:
         """The latest `value` of the series of `attributes` (a gauge's `set`)."""
-        self._update(value, attributes)
+        self.update(value, series_key(attributes))
 
-    def _update(self, value: float, attributes: Mapping[str, AttributeValue]) -> None:
-        key = frozenset(attributes.items())
+    def update(self, value: float, key: SeriesKey) -> None:
+        """`add`, or on a gauge `set`, by a key from `series_key`."""
         with self._lock:
             current = self._values.get(key)
             if current is None and len(self._values) >= MAX_SERIES:
