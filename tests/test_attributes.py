@@ -2,32 +2,44 @@
 
 from __future__ import annotations
 
+import anthropic._base_client
 import pytest
 
 from anthropic_otel.attributes import (
     error_type,
     header_attributes,
+    header_pairs,
     request_attributes,
     response_attributes,
     url_attributes,
 )
 from anthropic_otel.operations import COUNT_TOKENS, MESSAGES_CREATE, operation_for
 
+# The HTTP library of the installed SDK: httpx2 from 1.0, httpx before.
+if hasattr(anthropic._base_client, "httpx2"):
+    import httpx2 as httpx
+else:  # pragma: no cover - depends on the SDK version
+    import httpx  # type: ignore[no-redef]
 
-def test_header_attributes_read_ids_rate_limits_and_retry_after_in_one_pass() -> None:
-    headers = [
-        ("Request-Id", "req_abc"),
-        ("anthropic-organization-id", "org-1"),
-        ("anthropic-ratelimit-requests-limit", "50"),
-        ("anthropic-ratelimit-requests-remaining", "49"),
-        ("anthropic-ratelimit-requests-reset", "2026-11-24T10:00:00Z"),
-        ("anthropic-ratelimit-input-tokens-limit", "40000"),
-        ("anthropic-ratelimit-input-tokens-remaining", "not-a-number"),
-        ("anthropic-ratelimit-output-tokens-remaining", "7999"),
-        ("retry-after", "12"),
-        ("x-api-key", "must-never-appear"),
-        ("authorization", "Bearer nope"),
-    ]
+
+_HEADERS = [
+    ("Request-Id", "req_abc"),
+    ("anthropic-organization-id", "org-1"),
+    ("anthropic-ratelimit-requests-limit", "50"),
+    ("anthropic-ratelimit-requests-remaining", "49"),
+    ("anthropic-ratelimit-requests-reset", "2026-11-24T10:00:00Z"),
+    ("anthropic-ratelimit-input-tokens-limit", "40000"),
+    ("anthropic-ratelimit-input-tokens-remaining", "not-a-number"),
+    ("anthropic-ratelimit-output-tokens-remaining", "7999"),
+    ("retry-after", "12"),
+    ("x-api-key", "must-never-appear"),
+    ("authorization", "Bearer nope"),
+]
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["str", "raw bytes"])
+def test_header_attributes_read_ids_rate_limits_and_retry_after_in_one_pass(raw: bool) -> None:
+    headers = [(name.encode(), value.encode()) for name, value in _HEADERS] if raw else _HEADERS
     assert header_attributes(headers) == {
         "anthropic.request.id": "req_abc",
         "anthropic.organization.id": "org-1",
@@ -37,6 +49,15 @@ def test_header_attributes_read_ids_rate_limits_and_retry_after_in_one_pass() ->
         "anthropic.ratelimit.output_tokens.remaining": 7999,
         "anthropic.ratelimit.retry_after": 12.0,
     }
+
+
+def test_header_pairs_reads_raw_httpx_headers_and_plain_mappings() -> None:
+    headers = httpx.Headers([("Request-Id", "req_raw"), ("anthropic-ratelimit-tokens-limit", "9")])
+    assert header_pairs(headers) == [(b"Request-Id", b"req_raw"), (b"anthropic-ratelimit-tokens-limit", b"9")]
+    expected = {"anthropic.request.id": "req_raw", "anthropic.ratelimit.tokens.limit": 9}
+    assert header_attributes(header_pairs(headers)) == expected
+    plain = {"request-id": "req_raw", "anthropic-ratelimit-tokens-limit": "9"}
+    assert header_attributes(header_pairs(plain)) == expected
 
 
 def test_retry_after_ms_wins_and_garbage_is_ignored() -> None:

@@ -9,7 +9,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
-from anthropic_otel.attributes import Attributes, error_type, field, header_attributes, response_attributes
+from anthropic_otel.attributes import (
+    Attributes,
+    error_type,
+    field,
+    header_attributes,
+    header_pairs,
+    response_attributes,
+)
 from anthropic_otel.operations import Operation
 from anthropic_otel.resource_attributes import resource_response_attributes
 
@@ -78,7 +85,7 @@ def _body_attributes(operation: Operation, body: Any) -> Attributes:
 
 def response_header_attributes(record: CallRecord, response: Any) -> Attributes:
     """Request id, organization, rate limits, ... of `response`; worked out once per response."""
-    return record.once("headers", response, lambda: header_attributes(response.headers.items()))
+    return record.once("headers", response, lambda: header_attributes(header_pairs(response.headers)))
 
 
 def response_body(result: Any) -> Any:

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from anthropic_otel.attributes import AttributeValue, header_attributes
+from anthropic_otel.attributes import AttributeValue, header_attributes, header_pairs
 from anthropic_otel.diagnostics.findings import CODES, Finding
 from anthropic_otel.diagnostics.state import BoundedLRU
 
@@ -52,7 +52,7 @@ def failed_attempt(response: Any, now: float) -> Optional[FailedAttempt]:
     if status not in RATE_LIMITED:
         return None
     headers = getattr(response, "headers", None)
-    attributes = header_attributes(headers.items()) if headers is not None else {}
+    attributes = header_attributes(header_pairs(headers)) if headers is not None else {}
     return FailedAttempt(int(status), attributes, now, source=response)
 
 

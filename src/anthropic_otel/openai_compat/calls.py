@@ -30,6 +30,7 @@ from anthropic_otel.attributes import (
     error_type,
     field,
     header_attributes,
+    header_pairs,
     server_attributes,
     url_attributes,
 )
@@ -218,7 +219,7 @@ def _outcome(call: CompatCall, body: Any, error: Optional[BaseException], cut: b
     response = call.response
     if response is not None:
         attributes["http.response.status_code"] = response.status_code
-        attributes.update(header_attributes(response.headers.items()))
+        attributes.update(header_attributes(header_pairs(response.headers)))
     if call.retries:
         attributes["http.request.resend_count"] = call.retries
     if body is not None:
