@@ -119,9 +119,12 @@ def set_end_status(
     """
     if not failed:
         if outcome.get("anthropic.stream.completed") is not False and has_end:
-            span.set_status(Status(StatusCode.OK))
+            span.set_status(_OK)
     elif error is None or isinstance(error, Exception):
-        span.set_status(Status(StatusCode.ERROR))
+        span.set_status(_ERROR)
+
+
+_OK, _ERROR = Status(StatusCode.OK), Status(StatusCode.ERROR)  # immutable, so shared by every call
 
 
 def _record_metrics(

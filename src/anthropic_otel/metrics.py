@@ -21,6 +21,7 @@ from opentelemetry.context import Context
 from opentelemetry.metrics import Meter
 
 from anthropic_otel.attributes import AttributeValue, int_field
+from anthropic_otel.attributes import field as read_field
 from anthropic_otel.pricing import COST_CATEGORIES, Cost
 from anthropic_otel.totals import MAX_SERIES, Totals, series_key
 
@@ -165,9 +166,10 @@ class Instruments:
                     self.cost.update(usd, keys[category])
             if cost.cache_saving:
                 self.cache_savings.update(cost.cache_saving, series.saving[cost.batch])
-        for token_type, count in token_counts(usage).items():
+        tokens, cache = usage_counts(usage)
+        for token_type, count in tokens.items():
             self.token_usage.record(count, series.tokens[token_type], context=context)
-        for operation, count in cache_counts(usage).items():
+        for operation, count in cache.items():
             if count:
                 self.cache_tokens.update(count, series.cache[operation])
 
@@ -213,30 +215,32 @@ class _Series:
 
 def token_counts(usage: object) -> dict[str, int]:
     """`input` (uncached + cache read + cache write) and `output` tokens of a usage object."""
-    counts: dict[str, int] = {}
-    uncached = int_field(usage, "input_tokens")
-    if uncached is not None:
-        counts["input"] = max(
-            0,
-            uncached
-            + (int_field(usage, "cache_read_input_tokens") or 0)
-            + (int_field(usage, "cache_creation_input_tokens") or 0),
-        )
-    output = int_field(usage, "output_tokens")
-    if output is not None:
-        counts["output"] = max(0, output)
-    return counts
+    return usage_counts(usage)[0]
 
 
 def cache_counts(usage: object) -> Mapping[str, int]:
     """Cache reads and writes by TTL; writes without the 5m/1h split count as 5-minute writes."""
-    read = max(0, int_field(usage, "cache_read_input_tokens") or 0)
-    written = max(0, int_field(usage, "cache_creation_input_tokens") or 0)
-    one_hour = int_field(usage, "cache_creation", "ephemeral_1h_input_tokens")
-    five_minutes = int_field(usage, "cache_creation", "ephemeral_5m_input_tokens")
+    return usage_counts(usage)[1]
+
+
+def usage_counts(usage: object) -> tuple[dict[str, int], dict[str, int]]:
+    """`token_counts` and `cache_counts` of one usage object, its fields read once for both."""
+    uncached = int_field(usage, "input_tokens")
+    read_count = int_field(usage, "cache_read_input_tokens")
+    written_field = int_field(usage, "cache_creation_input_tokens")
+    output = int_field(usage, "output_tokens")
+    tokens: dict[str, int] = {}
+    if uncached is not None:
+        tokens["input"] = max(0, uncached + (read_count or 0) + (written_field or 0))
+    if output is not None:
+        tokens["output"] = max(0, output)
+    read, written = max(0, read_count or 0), max(0, written_field or 0)
+    split = read_field(usage, "cache_creation")
+    one_hour = int_field(split, "ephemeral_1h_input_tokens")
+    five_minutes = int_field(split, "ephemeral_5m_input_tokens")
     if one_hour is None and five_minutes is None:
-        return {"read": read, "write_5m": written, "write_1h": 0}
-    return {"read": read, "write_5m": max(0, five_minutes or 0), "write_1h": max(0, one_hour or 0)}
+        return tokens, {"read": read, "write_5m": written, "write_1h": 0}
+    return tokens, {"read": read, "write_5m": max(0, five_minutes or 0), "write_1h": max(0, one_hour or 0)}
 
 
 def ratelimit_headroom(attributes: Mapping[str, object]) -> dict[str, float]:

@@ -338,9 +338,9 @@ def cost_of(
         return None
     batch = batch or _field(usage, "service_tier") == "batch"
     fast = fast or _field(usage, "speed") == "fast"
-    uncached, read, output = (
-        _count(usage, name) for name in ("input_tokens", "cache_read_input_tokens", "output_tokens")
-    )
+    uncached = _count(usage, "input_tokens")
+    read = _count(usage, "cache_read_input_tokens")
+    output = _count(usage, "output_tokens")
     split = _field(usage, "cache_creation")
     write_1h = _count(split, "ephemeral_1h_input_tokens")
     write_5m = max(_count(split, "ephemeral_5m_input_tokens"), _count(usage, "cache_creation_input_tokens") - write_1h)
@@ -348,22 +348,18 @@ def cost_of(
     rates = price.rates_for(prompt, fast=fast)
     if rates is None:
         return None
-    input_factor = output_factor = 0.5 if batch else 1.0
+    # USD per token for input-side and output-side categories: batch halves both, long context raises them.
+    input_factor = output_factor = (0.5 if batch else 1.0) / _PER_TOKEN
     if price.long_context is not None and prompt > price.long_context.threshold:
         input_factor *= price.long_context.input_multiplier
         output_factor *= price.long_context.output_multiplier
-
-    def usd(tokens: int, rate: float, factor: float) -> float:
-        return tokens * rate / _PER_TOKEN * factor
-
-    cache_read = usd(read, rates.cache_read, input_factor)
+    cache_read = read * rates.cache_read * input_factor
     return Cost(
-        input=usd(uncached, rates.input, input_factor),
-        cache_write=usd(write_5m, rates.cache_write_5m, input_factor)
-        + usd(write_1h, rates.cache_write_1h, input_factor),
+        input=uncached * rates.input * input_factor,
+        cache_write=(write_5m * rates.cache_write_5m + write_1h * rates.cache_write_1h) * input_factor,
         cache_read=cache_read,
-        output=usd(output, rates.output, output_factor),
-        cache_saving=max(usd(read, rates.input, input_factor) - cache_read, 0.0),
+        output=output * rates.output * output_factor,
+        cache_saving=max(read * rates.input * input_factor - cache_read, 0.0),
         batch=batch,
     )
 
