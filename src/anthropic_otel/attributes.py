@@ -84,7 +84,12 @@ def field(data: object, *path: str) -> object:
     for name in path:
         if data is None:
             return None
-        data = _member(data, name)
+        # `_member`'s two common cases inlined: this runs some fifty times per call.
+        if type(data) is dict:
+            data = data.get(name)
+            continue
+        values = getattr(data, "__dict__", None)
+        data = values[name] if values is not None and name in values else _member(data, name)
     return data
 
 

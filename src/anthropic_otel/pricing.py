@@ -312,12 +312,8 @@ def load_from_environment(environ: Mapping[str, str] | None = None) -> PriceTabl
         return default
 
 
-def _field(obj: object, name: str) -> object:
-    return field(obj, name) if obj is not None else None
-
-
 def _count(obj: object, name: str) -> int:
-    value = _field(obj, name)
+    value = field(obj, name)
     if isinstance(value, bool) or not isinstance(value, int):
         return 0
     return max(value, 0)
@@ -336,12 +332,12 @@ def cost_of(
     price = table.lookup(model) if isinstance(model, str) else None
     if price is None:
         return None
-    batch = batch or _field(usage, "service_tier") == "batch"
-    fast = fast or _field(usage, "speed") == "fast"
+    batch = batch or field(usage, "service_tier") == "batch"
+    fast = fast or field(usage, "speed") == "fast"
     uncached = _count(usage, "input_tokens")
     read = _count(usage, "cache_read_input_tokens")
     output = _count(usage, "output_tokens")
-    split = _field(usage, "cache_creation")
+    split = field(usage, "cache_creation")
     write_1h = _count(split, "ephemeral_1h_input_tokens")
     write_5m = max(_count(split, "ephemeral_5m_input_tokens"), _count(usage, "cache_creation_input_tokens") - write_1h)
     prompt = uncached + read + write_5m + write_1h
