@@ -7,12 +7,15 @@ import logging
 from typing import Any
 
 import pytest
+from opentelemetry._logs import NoOpLogger
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import anthropic_otel
 from anthropic_otel import AnthropicInstrumentor
-from anthropic_otel.records import call_record
+from anthropic_otel.records import CallLog, call_record
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, MessageReply
 from tests.conftest import API_KEY, ClientFactory, InMemoryLogExporter, call_records, metric_points, user_message
 
@@ -26,6 +29,18 @@ def test_call_record_keeps_only_allowed_keys() -> None:
         {"gen_ai.request.model": "m", "anthropic.request.id": "req_1", "gen_ai.input.messages": "secret"}, 0.1234567
     )
     assert record == {"gen_ai.request.model": "m", "anthropic.request.id": "req_1", "anthropic.call.duration": 0.123457}
+
+
+def test_records_are_built_only_when_something_takes_them() -> None:
+    """Without a LoggerProvider the OpenTelemetry logger drops records: none is built (it costs
+    microseconds per call). A provider with a processor, or the JSON lines, take them."""
+    assert CallLog(NoOpLogger("anthropic_otel"), json_lines=False).wanted is False
+    assert CallLog(NoOpLogger("anthropic_otel"), json_lines=True).wanted is True
+    idle = LoggerProvider()
+    assert CallLog(idle.get_logger("anthropic_otel"), json_lines=False).wanted is False
+    busy = LoggerProvider()
+    busy.add_log_record_processor(SimpleLogRecordProcessor(InMemoryLogExporter()))
+    assert CallLog(busy.get_logger("anthropic_otel"), json_lines=False).wanted is True
 
 
 @pytest.mark.usefixtures("instrument")

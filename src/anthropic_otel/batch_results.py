@@ -97,7 +97,8 @@ class BatchResultsRecorder:
             error_type = field(result, "error", "error", "type")
             if isinstance(error_type, str):
                 attributes["error.type"] = error_type
-        telemetry.call_log.emit_event(BATCH_RESULT_EVENT, attributes, context, failed=kind != "succeeded")
+        if telemetry.call_log.wanted:
+            telemetry.call_log.emit_event(BATCH_RESULT_EVENT, attributes, context, failed=kind != "succeeded")
 
     def _on_message(self, message: Any, scope: dict[str, Any], context: Any) -> Attributes:
         telemetry = self.record.telemetry

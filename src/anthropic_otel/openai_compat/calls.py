@@ -207,7 +207,8 @@ def complete(
         attributes = metric_attributes(telemetry, call.attributes, outcome)
         metrics = CallMetrics(attributes, duration, usage, call.retries, time_to_first_chunk, outcome, cost)
         telemetry.instruments.record(metrics, call.context)
-        telemetry.call_log.emit(call_record({**call.attributes, **outcome}, duration), call.context)
+        if telemetry.call_log.wanted:
+            telemetry.call_log.emit(call_record({**call.attributes, **outcome}, duration), call.context)
     except Exception:
         log.debug("anthropic-otel: could not finish recording a chat completion", exc_info=True)
         if call.span.is_recording():  # a span left open would never be exported
