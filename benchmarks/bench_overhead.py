@@ -9,7 +9,9 @@ tracing alone and with our enrichment on top):
   the network's) and over loopback HTTP to the fake Claude API;
 - a streamed event (1,000-event streams, minus the per-call part);
 - the memory an open stream holds (tracemalloc, 200 streams left open after their first event);
-- a Message Batch result read through `batches.results()` (loopback HTTP, 5,000 results).
+- a Message Batch result read through `batches.results()` (loopback HTTP, 5,000 results);
+- the floor under a call: the OpenTelemetry SDK's own work for the same telemetry (`floor`), so
+  that what anthropic-otel adds splits into what OpenTelemetry costs and what reading the call costs.
 
 Responses carry what the real API sends (request id, rate-limit headers, cache usage), so that
 the per-call work is the real one. Span export is excluded (a TracerProvider without processors
@@ -32,12 +34,19 @@ from typing import Any, Callable
 
 import anthropic
 import anthropic._base_client
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from wrapt import wrap_function_wrapper
 
 from anthropic_otel import AnthropicInstrumentor
-from anthropic_otel.sdk import sdk_has_tracing
+from anthropic_otel.sdk import client_makes_span, sdk_has_tracing
 from anthropic_otel.testing import FakeClaudeAPI, MessageReply
 
 # The HTTP library of the installed SDK: httpx2 from 1.0, httpx before (both may be installed:
@@ -108,7 +117,7 @@ def in_process_client(**options: Any) -> anthropic.Anthropic:
     return anthropic.Anthropic(api_key="sk-bench", base_url="http://bench.local", http_client=http_client, **options)
 
 
-def cpu_per(units: int, run: Callable[[], None]) -> float:
+def cpu_per(units: int, run: Callable[[], object]) -> float:
     start = time.process_time()
     run()
     return (time.process_time() - start) / units
@@ -155,9 +164,14 @@ def batch_result(api: FakeClaudeAPI, client: anthropic.Anthropic) -> float:
 
 
 @contextmanager
-def instrumented(on: bool) -> Iterator[None]:
-    if not on:
+def instrumented(mode: str) -> Iterator[None]:
+    """`mode`: "bare", "ours" (anthropic-otel), or "floor" (the OpenTelemetry calls alone, `floor`)."""
+    if mode == "bare":
         yield
+        return
+    if mode == "floor":
+        with floor():
+            yield
         return
     instrumentor = AnthropicInstrumentor()
     instrumentor.instrument(
@@ -167,6 +181,93 @@ def instrumented(on: bool) -> Iterator[None]:
         yield
     finally:
         instrumentor.uninstrument()
+
+
+class _StartAttributes(SpanProcessor):
+    """Keeps each span's attributes as they were when it started."""
+
+    def __init__(self) -> None:
+        self.at_start: list[dict[str, Any]] = []
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        self.at_start.append(dict(span.attributes or {}))
+
+
+def one_call_telemetry() -> dict[str, Any]:
+    """What anthropic-otel records for one benchmark call, captured from a real instrumented call:
+    its span's name and attributes (at start, and added at the end) and its histogram points'."""
+    starts = _StartAttributes()
+    spans = TracerProvider()
+    spans.add_span_processor(starts)
+    exporter = InMemorySpanExporter()
+    spans.add_span_processor(SimpleSpanProcessor(exporter))
+    reader = InMemoryMetricReader()
+    instrumentor = AnthropicInstrumentor()
+    instrumentor.instrument(tracer_provider=spans, meter_provider=MeterProvider(metric_readers=[reader]))
+    try:
+        in_process_client(max_retries=0, **no_sdk_spans()).messages.create(**ASK)
+    finally:
+        instrumentor.uninstrument()
+    (span,) = exporter.get_finished_spans()
+    start = starts.at_start[0]
+    points: dict[str, list[dict[str, Any]]] = {}
+    data = reader.get_metrics_data()
+    for resource in data.resource_metrics if data else ():
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                points[metric.name] = [dict(point.attributes or {}) for point in metric.data.data_points]
+    return {
+        "name": span.name,
+        "start": start,
+        "end": {key: value for key, value in (span.attributes or {}).items() if key not in start},
+        "duration": points["gen_ai.client.operation.duration"][0],
+        "tokens": points["gen_ai.client.token.usage"],
+    }
+
+
+@contextmanager
+def floor() -> Iterator[None]:
+    """The OpenTelemetry SDK's own work for one call's telemetry, and nothing else: the span
+    anthropic-otel makes (same name, same attributes at start and at end, current during the call)
+    and its three histogram measurements (duration, input and output tokens, exemplars linked),
+    all prepared beforehand. On SDK 1.14+ with its own tracing, just the three measurements: the
+    span is the SDK's. What anthropic-otel costs beyond this is its own work (reading the call)."""
+    telemetry = one_call_telemetry()
+    tracer = TRACER_PROVIDER.get_tracer("floor")
+    meter = MeterProvider(metric_readers=[InMemoryMetricReader()]).get_meter("floor")
+    duration = meter.create_histogram("gen_ai.client.operation.duration", unit="s")
+    tokens = meter.create_histogram("gen_ai.client.token.usage", unit="{token}")
+    ok = Status(StatusCode.OK)
+
+    def request(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        if client_makes_span(instance):
+            result = wrapped(*args, **kwargs)
+            context = None
+        else:
+            span = tracer.start_span(telemetry["name"], kind=SpanKind.CLIENT, attributes=telemetry["start"])
+            context = trace.set_span_in_context(span)
+            token = otel_context.attach(context)
+            try:
+                result = wrapped(*args, **kwargs)
+            finally:
+                otel_context.detach(token)
+            span.set_attributes(telemetry["end"])
+            span.set_status(ok)
+            span.end()
+        duration.record(0.1, telemetry["duration"], context=context)
+        for attributes in telemetry["tokens"]:
+            tokens.record(100, attributes, context=context)
+        return result
+
+    wrap_function_wrapper("anthropic._base_client", "SyncAPIClient.request", request)
+    try:
+        yield
+    finally:
+        unwrap(anthropic._base_client.SyncAPIClient, "request")
+
+
+def no_sdk_spans() -> dict[str, Any]:
+    return {"open_telemetry": False} if sdk_has_tracing() else {}
 
 
 TRACER_PROVIDER = TracerProvider()  # records spans, exports nothing
@@ -179,11 +280,16 @@ MEASURES = (
 )
 
 
-def measure(api: FakeClaudeAPI, ours: bool, sdk_spans: bool, calls: int, streams: int) -> dict[str, float]:
+def client_options(sdk_spans: bool) -> dict[str, Any]:
     options: dict[str, Any] = {"max_retries": 0}
     if sdk_has_tracing():
         options["open_telemetry"] = {"tracer_provider": TRACER_PROVIDER} if sdk_spans else False
-    with instrumented(ours):
+    return options
+
+
+def measure(api: FakeClaudeAPI, ours: bool, sdk_spans: bool, calls: int, streams: int) -> dict[str, float]:
+    options = client_options(sdk_spans)
+    with instrumented("ours" if ours else "bare"):
         local = in_process_client(**options)
         remote = anthropic.Anthropic(api_key="sk-bench", base_url=api.base_url, **options)
         call_in_process(local, 20)  # warm-up
@@ -199,6 +305,14 @@ def measure(api: FakeClaudeAPI, ours: bool, sdk_spans: bool, calls: int, streams
         }
 
 
+def measure_floor(sdk_spans: bool, calls: int) -> float:
+    """µs per in-process call with only the OpenTelemetry calls of `floor`."""
+    with instrumented("floor"):
+        local = in_process_client(**client_options(sdk_spans))
+        call_in_process(local, 20)  # warm-up
+        return call_in_process(local, calls) * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=2000)
@@ -211,11 +325,18 @@ def main() -> None:
     scenarios = {"bare SDK": (False, False), "anthropic-otel": (True, False)}
     if sdk_has_tracing():
         scenarios.update({"SDK's own tracing": (False, True), "SDK's tracing + anthropic-otel": (True, True)})
+    # The floor of each path: (label, the SDK's spans on, bare scenario, anthropic-otel scenario).
+    floors = [("bare SDK (span and 3 histograms)", False, "bare SDK", "anthropic-otel")]
+    if sdk_has_tracing():
+        floors.append(("SDK's own tracing (3 histograms)", True, "SDK's own tracing", "SDK's tracing + anthropic-otel"))
     samples: dict[str, list[dict[str, float]]] = {name: [] for name in scenarios}
+    floor_samples: dict[str, list[float]] = {label: [] for label, *_ in floors}
     with FakeClaudeAPI() as api:
         for _ in range(args.rounds):
             for name, (ours, sdk_spans) in scenarios.items():
                 samples[name].append(measure(api, ours, sdk_spans, args.calls, args.streams))
+            for label, sdk_spans, *_ in floors:
+                floor_samples[label].append(measure_floor(sdk_spans, args.calls))
     median = {name: {m: statistics.median(s[m] for s in runs) for m in MEASURES} for name, runs in samples.items()}
     print(f"anthropic {anthropic.__version__}; CPU time, median of {args.rounds} rounds; ratio = scenario / bare SDK\n")
     names = list(scenarios)
@@ -233,6 +354,15 @@ def main() -> None:
         else:
             extra = f"{added:+.2f}"
         print(f"| {m} | " + " | ".join(cells) + f" | {extra} |")
+    print("\nA call, in-process, against the OpenTelemetry SDK's own work for the same telemetry (`floor`):\n")
+    print("| on top of | OpenTelemetry calls alone add (µs) | anthropic-otel adds (µs) | beyond them (µs) |")
+    print("|---|---|---|---|")
+    call = MEASURES[0]
+    for label, _, base_name, ours_name in floors:
+        base = median[base_name][call]
+        with_ours = median[ours_name][call] - base
+        alone = statistics.median(floor_samples[label]) - base
+        print(f"| {label} | {alone:+.1f} | {with_ours:+.1f} | {with_ours - alone:+.1f} |")
 
 
 if __name__ == "__main__":
