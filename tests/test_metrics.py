@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 from anthropic_otel import AnthropicInstrumentor
-from anthropic_otel.metrics import cache_counts, token_counts
+from anthropic_otel.metrics import usage_counts
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, MessageReply
 from tests.conftest import ClientFactory, metric_points, user_message
 
@@ -113,19 +113,19 @@ def test_metrics_do_not_depend_on_sampling(api: FakeClaudeAPI, make_client: Clie
 
 def test_token_counts_include_cache_in_input() -> None:
     usage = {"input_tokens": 3, "output_tokens": 4, "cache_read_input_tokens": 5, "cache_creation_input_tokens": 6}
-    assert token_counts(usage) == {"input": 14, "output": 4}
+    assert usage_counts(usage)[0] == {"input": 14, "output": 4}
 
 
 def test_cache_counts_default_unsplit_writes_to_five_minutes() -> None:
-    assert cache_counts({"cache_creation_input_tokens": 9}) == {"read": 0, "write_5m": 9, "write_1h": 0}
+    assert usage_counts({"cache_creation_input_tokens": 9})[1] == {"read": 0, "write_5m": 9, "write_1h": 0}
     split = {
         "cache_creation_input_tokens": 9,
         "cache_creation": {"ephemeral_5m_input_tokens": 4, "ephemeral_1h_input_tokens": 5},
     }
-    assert cache_counts(split) == {"read": 0, "write_5m": 4, "write_1h": 5}
+    assert usage_counts(split)[1] == {"read": 0, "write_5m": 4, "write_1h": 5}
 
 
 def test_token_counts_ignore_garbage() -> None:
-    assert token_counts(None) == {}
-    assert token_counts({"input_tokens": "12", "output_tokens": True}) == {}
-    assert token_counts({"input_tokens": -5, "output_tokens": 2}) == {"input": 0, "output": 2}
+    assert usage_counts(None)[0] == {}
+    assert usage_counts({"input_tokens": "12", "output_tokens": True})[0] == {}
+    assert usage_counts({"input_tokens": -5, "output_tokens": 2})[0] == {"input": 0, "output": 2}

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from anthropic_otel.attributes import Attributes, field, int_field
 from anthropic_otel.cardinality import bound_models
-from anthropic_otel.metrics import METRIC_KEYS, token_counts
+from anthropic_otel.metrics import METRIC_KEYS
 from anthropic_otel.streaming import AsyncStreamProxy, StreamProxy
 
 if TYPE_CHECKING:
@@ -112,7 +112,10 @@ class BatchResultsRecorder:
             attributes["gen_ai.response.model"] = model
             bounded = telemetry.models.admit(model)
             scope = {**scope, "gen_ai.request.model": bounded, "gen_ai.response.model": bounded}
-        counts = token_counts(usage)
+        cost = telemetry.cost(message, batch=True)
+        counts = telemetry.instruments.record_tokens(
+            usage, {**scope, "gen_ai.operation.name": "chat", "anthropic.batch": True}, cost, context
+        )
         self.input_tokens += counts.get("input", 0)
         self.output_tokens += counts.get("output", 0)
         for token_type, count in counts.items():
@@ -120,12 +123,8 @@ class BatchResultsRecorder:
         cache_read = int_field(usage, "cache_read_input_tokens")
         if cache_read is not None:
             attributes["gen_ai.usage.cache_read.input_tokens"] = cache_read
-        cost = telemetry.cost(message, batch=True)
         if cost is not None:
             attributes["anthropic.cost.usd"] = cost.total
-        telemetry.instruments.record_tokens(
-            usage, {**scope, "gen_ai.operation.name": "chat", "anthropic.batch": True}, cost, context
-        )
         return attributes
 
     def summary(self) -> Attributes:

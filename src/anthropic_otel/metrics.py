@@ -152,16 +152,17 @@ class Instruments:
 
     def record_tokens(
         self, usage: object, attributes: Mapping[str, AttributeValue], cost: Optional[Cost], context: Any
-    ) -> None:
-        """Token, cache and cost metrics of one usage object (a call's, or a batch result's)."""
-        self._record_usage(self._series_of(attributes), usage, cost, context)
+    ) -> dict[str, int]:
+        """Token, cache and cost metrics of one usage object (a call's, or a batch result's);
+        returns the `input` and `output` token counts recorded."""
+        return self._record_usage(self._series_of(attributes), usage, cost, context)
 
-    def _record_usage(self, series: _Series, usage: object, cost: Optional[Cost], context: Any) -> None:
+    def _record_usage(self, series: _Series, usage: object, cost: Optional[Cost], context: Any) -> dict[str, int]:
         if cost is None:
             self.unpriced.update(1, series.unpriced)
         else:
             keys = series.cost[cost.batch]
-            for category, usd in zip(COST_CATEGORIES, (cost.input, cost.cache_write, cost.cache_read, cost.output)):
+            for category, usd in cost.by_category().items():
                 if usd:
                     self.cost.update(usd, keys[category])
             if cost.cache_saving:
@@ -172,6 +173,7 @@ class Instruments:
         for operation, count in cache.items():
             if count:
                 self.cache_tokens.update(count, series.cache[operation])
+        return tokens
 
     def _series_of(self, attributes: Mapping[str, AttributeValue]) -> _Series:
         key = tuple(attributes.items())
@@ -213,28 +215,20 @@ class _Series:
         self.headroom = {kind: series_key({**headroom, "anthropic.ratelimit.type": kind}) for kind in RATELIMIT_KINDS}
 
 
-def token_counts(usage: object) -> dict[str, int]:
-    """`input` (uncached + cache read + cache write) and `output` tokens of a usage object."""
-    return usage_counts(usage)[0]
-
-
-def cache_counts(usage: object) -> Mapping[str, int]:
-    """Cache reads and writes by TTL; writes without the 5m/1h split count as 5-minute writes."""
-    return usage_counts(usage)[1]
-
-
 def usage_counts(usage: object) -> tuple[dict[str, int], dict[str, int]]:
-    """`token_counts` and `cache_counts` of one usage object, its fields read once for both."""
+    """The token counts of a usage object, its fields read once: `input` (uncached + cache read +
+    cache write) and `output` tokens; and cache reads and writes by TTL (writes without the 5m/1h
+    split count as 5-minute writes)."""
     uncached = int_field(usage, "input_tokens")
     read_count = int_field(usage, "cache_read_input_tokens")
-    written_field = int_field(usage, "cache_creation_input_tokens")
+    written_count = int_field(usage, "cache_creation_input_tokens")
     output = int_field(usage, "output_tokens")
     tokens: dict[str, int] = {}
     if uncached is not None:
-        tokens["input"] = max(0, uncached + (read_count or 0) + (written_field or 0))
+        tokens["input"] = max(0, uncached + (read_count or 0) + (written_count or 0))
     if output is not None:
         tokens["output"] = max(0, output)
-    read, written = max(0, read_count or 0), max(0, written_field or 0)
+    read, written = max(0, read_count or 0), max(0, written_count or 0)
     split = read_field(usage, "cache_creation")
     one_hour = int_field(split, "ephemeral_1h_input_tokens")
     five_minutes = int_field(split, "ephemeral_5m_input_tokens")

@@ -132,7 +132,7 @@ class Cost:
 
     def by_category(self) -> dict[str, float]:
         """Values keyed by `anthropic.cost.category` (`input`, `cache_write`, `cache_read`, `output`)."""
-        return {category: getattr(self, category) for category in COST_CATEGORIES}
+        return dict(zip(COST_CATEGORIES, (self.input, self.cache_write, self.cache_read, self.output)))
 
 
 _MAX_REMEMBERED = 512  # distinct model ids whose lookup a table remembers

@@ -62,10 +62,6 @@ class Totals:
         """Add `amount` to the series of `attributes` (a counter's `add`; `context` is accepted and unused)."""
         self.update(amount, series_key(attributes))
 
-    def set(self, value: float, attributes: Mapping[str, AttributeValue], context: Any = None) -> None:
-        """The latest `value` of the series of `attributes` (a gauge's `set`)."""
-        self.update(value, series_key(attributes))
-
     def update(self, value: float, key: SeriesKey) -> None:
         """`add`, or on a gauge `set`, by a key from `series_key`."""
         with self._lock:
