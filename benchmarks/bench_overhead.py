@@ -46,6 +46,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from wrapt import wrap_function_wrapper
 
 from anthropic_otel import AnthropicInstrumentor
+from anthropic_otel.metrics import Instruments
 from anthropic_otel.sdk import client_makes_span, sdk_has_tracing
 from anthropic_otel.testing import FakeClaudeAPI, MessageReply
 
@@ -205,7 +206,7 @@ def one_call_telemetry() -> dict[str, Any]:
     instrumentor = AnthropicInstrumentor()
     instrumentor.instrument(tracer_provider=spans, meter_provider=MeterProvider(metric_readers=[reader]))
     try:
-        in_process_client(max_retries=0, **no_sdk_spans()).messages.create(**ASK)
+        in_process_client(**client_options(sdk_spans=False)).messages.create(**ASK)
     finally:
         instrumentor.uninstrument()
     (span,) = exporter.get_finished_spans()
@@ -234,9 +235,9 @@ def floor() -> Iterator[None]:
     span is the SDK's. What anthropic-otel costs beyond this is its own work (reading the call)."""
     telemetry = one_call_telemetry()
     tracer = TRACER_PROVIDER.get_tracer("floor")
-    meter = MeterProvider(metric_readers=[InMemoryMetricReader()]).get_meter("floor")
-    duration = meter.create_histogram("gen_ai.client.operation.duration", unit="s")
-    tokens = meter.create_histogram("gen_ai.client.token.usage", unit="{token}")
+    # The very instruments anthropic-otel records on (same names, units and buckets).
+    instruments = Instruments(MeterProvider(metric_readers=[InMemoryMetricReader()]).get_meter("floor"))
+    duration, tokens = instruments.duration, instruments.token_usage
     ok = Status(StatusCode.OK)
 
     def request(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
@@ -264,10 +265,6 @@ def floor() -> Iterator[None]:
         yield
     finally:
         unwrap(anthropic._base_client.SyncAPIClient, "request")
-
-
-def no_sdk_spans() -> dict[str, Any]:
-    return {"open_telemetry": False} if sdk_has_tracing() else {}
 
 
 TRACER_PROVIDER = TracerProvider()  # records spans, exports nothing
