@@ -9,6 +9,7 @@ the one made, so the same assertions run on every SDK version.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import threading
 from collections.abc import Iterator
@@ -29,6 +30,10 @@ from anthropic_otel import AnthropicInstrumentor
 from anthropic_otel.diagnostics import EVENT_NAME
 from anthropic_otel.sdk import sdk_has_tracing
 from anthropic_otel.testing import FakeClaudeAPI
+
+# The HTTP library of the installed SDK, for tests that hand it a transport or headers: httpx2
+# from 1.0, httpx before (both may be installed: other packages, such as openai, bring httpx2 along).
+sdk_httpx: Any = importlib.import_module("httpx2" if hasattr(anthropic._base_client, "httpx2") else "httpx")
 
 try:  # renamed in opentelemetry-sdk 1.39; the old name warns there
     from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter as InMemoryLogExporter

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import anthropic._base_client
 import pytest
 
 from anthropic_otel.attributes import (
@@ -14,13 +13,7 @@ from anthropic_otel.attributes import (
     url_attributes,
 )
 from anthropic_otel.operations import COUNT_TOKENS, MESSAGES_CREATE, operation_for
-
-# The HTTP library of the installed SDK: httpx2 from 1.0, httpx before.
-if hasattr(anthropic._base_client, "httpx2"):
-    import httpx2 as httpx
-else:  # pragma: no cover - depends on the SDK version
-    import httpx  # type: ignore[no-redef]
-
+from tests.conftest import sdk_httpx as httpx
 
 _HEADERS = [
     ("Request-Id", "req_abc"),

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import anthropic
-import anthropic._base_client
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -28,13 +27,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from anthropic_otel import AnthropicInstrumentor
-
-# The HTTP library of the installed SDK: httpx2 from 1.0, httpx before (both may be installed:
-# other packages, such as openai, bring httpx2 along).
-if hasattr(anthropic._base_client, "httpx2"):
-    import httpx2 as httpx
-else:  # pragma: no cover - depends on the SDK version
-    import httpx  # type: ignore[no-redef]
+from tests.conftest import sdk_httpx as httpx
 
 # The SDK builds models without validation: absurd values make pydantic warn when they are dumped.
 pytestmark = pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:UserWarning")
