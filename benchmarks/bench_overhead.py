@@ -142,13 +142,13 @@ def stream_in_process(client: anthropic.Anthropic, streams: int) -> float:
     return cpu_per(streams, run)
 
 
-def memory_per_open_stream(client: anthropic.Anthropic) -> float:
-    """Bytes an open stream (first event read, not closed) holds, averaged over OPEN_STREAMS."""
+def memory_per_open_stream(client: anthropic.Anthropic, open_streams: int = OPEN_STREAMS) -> float:
+    """Bytes an open stream (first event read, not closed) holds, averaged over `open_streams`."""
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     held = []
-    for _ in range(OPEN_STREAMS):
+    for _ in range(open_streams):
         stream = client.messages.create(stream=True, **ASK)
         next(iter(stream))
         held.append(stream)
@@ -156,12 +156,12 @@ def memory_per_open_stream(client: anthropic.Anthropic) -> float:
     tracemalloc.stop()
     for stream in held:
         stream.close()
-    return (after - before) / OPEN_STREAMS
+    return (after - before) / open_streams
 
 
-def batch_result(api: FakeClaudeAPI, client: anthropic.Anthropic) -> float:
-    batch_id = api.add_synthetic_batch(BATCH_RESULTS)
-    return cpu_per(BATCH_RESULTS, lambda: sum(1 for _ in client.messages.batches.results(batch_id)) and None)
+def batch_result(api: FakeClaudeAPI, client: anthropic.Anthropic, batch_results: int = BATCH_RESULTS) -> float:
+    batch_id = api.add_synthetic_batch(batch_results)
+    return cpu_per(batch_results, lambda: sum(1 for _ in client.messages.batches.results(batch_id)) and None)
 
 
 @contextmanager
@@ -284,7 +284,10 @@ def client_options(sdk_spans: bool) -> dict[str, Any]:
     return options
 
 
-def measure(api: FakeClaudeAPI, ours: bool, sdk_spans: bool, calls: int, streams: int) -> dict[str, float]:
+def measure(
+    api: FakeClaudeAPI, ours: bool, sdk_spans: bool, calls: int, streams: int, *, quick: bool = False
+) -> dict[str, float]:
+    """Every measure of one scenario; `quick` also shrinks the memory and batch measures tenfold."""
     options = client_options(sdk_spans)
     with instrumented("ours" if ours else "bare"):
         local = in_process_client(**options)
@@ -297,8 +300,8 @@ def measure(api: FakeClaudeAPI, ours: bool, sdk_spans: bool, calls: int, streams
             MEASURES[1]: call_over_http(api, remote, max(calls // 4, 50)) * 1e6,
             # the stream beyond one call's work, per event
             MEASURES[2]: (per_stream - per_call) / EVENTS * 1e6,
-            MEASURES[3]: memory_per_open_stream(local) / 1024,
-            MEASURES[4]: batch_result(api, remote) * 1e6,
+            MEASURES[3]: memory_per_open_stream(local, OPEN_STREAMS // 10 if quick else OPEN_STREAMS) / 1024,
+            MEASURES[4]: batch_result(api, remote, BATCH_RESULTS // 10 if quick else BATCH_RESULTS) * 1e6,
         }
 
 
@@ -315,7 +318,11 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--streams", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="a fast smoke run: 200 calls, 3 streams, 1 round")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a fast smoke run: 200 calls, 3 streams, 1 round, a tenth of the open streams and batch results",
+    )
     args = parser.parse_args()
     if args.quick:
         args.calls, args.streams, args.rounds = 200, 3, 1
@@ -331,7 +338,7 @@ def main() -> None:
     with FakeClaudeAPI() as api:
         for _ in range(args.rounds):
             for name, (ours, sdk_spans) in scenarios.items():
-                samples[name].append(measure(api, ours, sdk_spans, args.calls, args.streams))
+                samples[name].append(measure(api, ours, sdk_spans, args.calls, args.streams, quick=args.quick))
             for label, sdk_spans, *_ in floors:
                 floor_samples[label].append(measure_floor(sdk_spans, args.calls))
     median = {name: {m: statistics.median(s[m] for s in runs) for m in MEASURES} for name, runs in samples.items()}
