@@ -1,4 +1,4 @@
-"""End to end: instrumented SDK -> OTLP/HTTP -> collector -> Jaeger + Prometheus, for real.
+"""End to end: ONE plain `anthropic-otel demo --otlp URL` process -> collector -> Jaeger + Prometheus, for real.
 
 Run by scripts/stack-e2e, which starts the servers with the deploy/ configs and passes:
 
@@ -8,41 +8,43 @@ Run by scripts/stack-e2e, which starts the servers with the deploy/ configs and 
     ANTHROPIC_OTEL_STACK_JAEGER            Jaeger query (HTTP API) base URL
     ANTHROPIC_OTEL_STACK_SCRAPE_INTERVAL   deploy/prometheus.yml's scrape_interval (e.g. 15s)
 
-A workload of real `anthropic` SDK calls against the fake Claude API (successes with prompt
-caching inside an `anthropic_otel.route`, streams, a 429 absorbed by a retry, a 429 and a 529
-that fail) runs twice, one scrape apart, so that every rate() has two samples. Then:
+The workload is what a newcomer runs: one `anthropic-otel demo --otlp URL` process, which makes
+the demo's calls against its embedded fake Claude API and exports its metrics once, at exit. Its
+calls must count in rate() and increase() all the same: Prometheus ingests a zero at each counter's
+created timestamp (deploy/README.md, "Short-lived processes count").
 
-* Prometheus has the series under the names the dashboards and rules use, with exemplars whose
-  trace ids are traces in Jaeger;
-* Jaeger finds each call's trace by the `anthropic.request.id` tag, also through the dashboard's
-  request-id link (its URL turned into the same query on Jaeger's API);
-* EVERY PromQL query of EVERY panel of grafana/dashboards/*.json returns data, with Grafana's
-  variables substituted ($__rate_interval -> 4 x scrape interval, $__range -> 1h, $service ->
-  this run's service, $model / $route -> `.*`), evaluated at the scrape that saw the second
-  round. The only exceptions are the panels named in PANELS_WAITING_FOR_METRICS, each waiting
-  for a metric of PENDING_METRICS that the instrumentation does not define yet; their queries
-  must return data with an emitted stand-in metric instead;
-* the rules of deploy/alerts.yml are loaded and evaluate without error, and every alert
-  rule's expression has data component by component: the expression is split at its
-  top-level comparison (`>`, `<`, ...) and set (`and`, `or`, `unless`) operators, every
-  operand that is not a number is evaluated on its own, with its `offset ...` removed
-  (yesterday's / last week's baselines cannot have data in a fresh Prometheus). The
-  recording rule must have produced a series.
+Nothing here knows the demo's workload: the expected values come from the run itself, so that the
+workload is written down once (in the demo). The calls are the spans Jaeger has for the run's
+service; the totals are what the process exported (the last sample of each series in Prometheus,
+which must agree with the spans). Then:
+
+* every cumulative series starts with a 0 at its created timestamp, inside the process's lifetime;
+* Prometheus has the names the dashboards and rules use, with labels that are the spans' values;
+* Jaeger finds each call by `anthropic.request.id`, also through the dashboard's link; exemplars
+  carry trace ids that Jaeger has;
+* EVERY PromQL query of EVERY panel, with Grafana's variables substituted, evaluated at the scrape
+  that first saw the process's totals: each "share" panel equals the share computed from the
+  totals (per series, exactly), every rate()/increase() panel is non-zero, the headroom gauge is
+  the lowest headroom exported, and no panel has a series with a blank model;
+* the alert rules load and evaluate; each alert's components have data unless they select a label
+  value that the run does not have; the alerts whose expression holds for the run go pending.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import re
+import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,41 +56,22 @@ if os.environ.get("ANTHROPIC_OTEL_STACK") != "1":
         allow_module_level=True,
     )
 
-import anthropic
-from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-import anthropic_otel
-from anthropic_otel import AnthropicInstrumentor
-from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, MessageReply
-
 pytestmark = pytest.mark.stack
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = sorted((ROOT / "grafana" / "dashboards").glob("*.json"))
 ALERTS_FILE = ROOT / "deploy" / "alerts.yml"
 DATASOURCES_FILE = ROOT / "grafana" / "provisioning" / "datasources" / "datasources.yaml"
+CLI = Path(sys.executable).with_name("anthropic-otel")
 
-SONNET = "claude-sonnet-5-5"
-HAIKU = "claude-haiku-5-5"
-ROUTE = "e2e-summarize"
-API_KEY = "sk-ant-api03-stack-e2e-0123456789"
-MESSAGE_CALLS_PER_ROUND = 9  # each with a request id the test looks up in Jaeger
-CALLS_PER_ROUND = MESSAGE_CALLS_PER_ROUND + 3  # and a batch: create, then results (retrieve + results)
-
+CALLS = "gen_ai_client_operation_duration_seconds_count"
 # The Prometheus names of the instrumentation's metrics, as the collector's prometheus exporter
 # writes them (OpenTelemetry name -> Prometheus name(s)).
 EXPECTED_NAMES = {
     "gen_ai.client.operation.duration": [
         "gen_ai_client_operation_duration_seconds_bucket",
         "gen_ai_client_operation_duration_seconds_sum",
-        "gen_ai_client_operation_duration_seconds_count",
+        CALLS,
     ],
     "gen_ai.client.token.usage": [
         "gen_ai_client_token_usage_bucket",
@@ -108,26 +91,7 @@ EXPECTED_NAMES = {
     "anthropic.client.batch.results": ["anthropic_client_batch_results_total"],
     "anthropic.client.diagnostics": ["anthropic_client_diagnostics_total"],
 }
-
-# Metrics that the dashboards already chart but that the instrumentation does not define yet (their
-# issues name them): OpenTelemetry name -> (the Prometheus name the dashboards use, a stand-in).
-# "Not defined yet" means the name appears nowhere in the anthropic_otel package; once it does, the
-# metric is checked like those above (it must reach Prometheus from the workload and its panels must
-# return data) and the entry has to move to EXPECTED_NAMES. Until then a waiting panel's query, with
-# the pending name replaced by the stand-in (an emitted counter with the same job label), must
-# return data, so that a broken selector or function fails now, not when the metric lands.
-PENDING_METRICS: dict[str, tuple[str, str]] = {}
-
-# The only panels allowed to return no data: panel title -> the pending metric it waits for.
-# Every other panel query without data fails the test, and so does an entry here that names no
-# panel, or a panel whose queries do not use the metric it waits for.
-PANELS_WAITING_FOR_METRICS: dict[str, str] = {}
-
-
-def _instrumentation_defines(otel_name: str) -> bool:
-    """Whether the anthropic_otel package's source names the metric (i.e. it is emitted now)."""
-    package = Path(anthropic_otel.__file__).parent
-    return any(f'"{otel_name}"' in path.read_text() for path in package.rglob("*.py"))
+HEADROOM = "anthropic_client_ratelimit_headroom_ratio"
 
 
 # ------------------------------------------------------------------------------------ HTTP helpers
@@ -187,86 +151,86 @@ def _wait_for(what: str, probe: Any, timeout: float, interval: float = 0.5) -> A
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
 
 
-# ------------------------------------------------------------------------------------ the workload
+# ------------------------------------------------------------------------------------ the run
+Labels = frozenset[tuple[str, str]]  # a series' (or a group's) labels
+Totals = dict[Labels, float]
+Where = Callable[[dict[str, str]], bool]
+
+
+def _key(labels: dict[str, str], by: tuple[str, ...]) -> Labels:
+    return frozenset((label, labels.get(label, "")) for label in by)
+
+
 @dataclass
-class Workload:
+class Series:
+    name: str
+    labels: dict[str, str]  # without __name__
+    samples: list[tuple[float, float]]  # (time, value), oldest first
+
+    @property
+    def cumulative(self) -> bool:
+        return self.name.endswith(("_total", "_count", "_sum", "_bucket"))
+
+    @property
+    def last(self) -> float:
+        return self.samples[-1][1]
+
+
+@dataclass
+class Span:
+    trace_id: str
+    name: str
+    tags: dict[str, Any]
+
+
+@dataclass
+class DemoRun:
     service: str
-    at: float  # evaluation time: the scrape that saw the second round
-    request_ids: dict[str, str] = field(default_factory=dict)  # request id -> trace id (hex)
-    failed_request_id: str = ""
+    started: float  # wall clock around the process
+    ended: float
+    output: str
+    spans: list[Span]  # from Jaeger
+    series: list[Series]  # every series of the run's job, every sample Prometheus has
+    at: float  # evaluation time: the scrape that first saw the last of the process's totals
+    rate_interval: str
+
+    def totals(self, name: str, by: tuple[str, ...] = (), where: Where | None = None) -> Totals:
+        """Sum of the last values of the series `name` (the process's totals), grouped by labels `by`."""
+        sums: Totals = defaultdict(float)
+        for series in self.series:
+            if series.name == name and (where is None or where(series.labels)):
+                sums[_key(series.labels, by)] += series.last
+        return dict(sums)
+
+    def span_totals(self, labels: dict[str, str], value: Callable[[Span], float] = lambda span: 1.0) -> Totals:
+        """Sum of `value` over the run's spans, grouped like series (Prometheus label: span attribute)."""
+        sums: Totals = defaultdict(float)
+        for span in self.spans:
+            sums[frozenset((label, str(span.tags.get(key, ""))) for label, key in labels.items())] += value(span)
+        return {group: total for group, total in sums.items() if total}
+
+    def has_label_value(self, label: str, value: str) -> bool:
+        return any(series.labels.get(label) == value for series in self.series)
 
 
-def _one_round(api: FakeClaudeAPI, request_ids: dict[str, str]) -> str:
-    """CALLS_PER_ROUND calls covering every metric; returns the request id of the failed 429."""
-    plain = anthropic.Anthropic(base_url=api.base_url, api_key=API_KEY, max_retries=0)
-    retrying = anthropic.Anthropic(base_url=api.base_url, api_key=API_KEY, max_retries=2)
-    messages = [{"role": "user", "content": "Summarise the release notes."}]
-    cached_usage = {
-        "input_tokens": 120,
-        "output_tokens": 40,
-        "cache_read_input_tokens": 2000,
-        "cache_creation_input_tokens": 300,
-    }
-    # 3 successful sonnet calls reading from and writing to the prompt cache, inside a route
-    # (anthropic_otel.route, issue 5) when the instrumentation has it: anthropic_route label
-    route = getattr(anthropic_otel, "route", None)
-    with route(ROUTE) if route is not None else contextlib.nullcontext():
-        for i in range(3):
-            api.queue(MessageReply(text=f"answer {i}", usage=cached_usage))
-            message = plain.messages.create(model=SONNET, max_tokens=256, messages=messages)
-            request_ids[message._request_id] = ""
-    # 1 sonnet + 1 haiku stream (time to first chunk)
-    for model in (SONNET, HAIKU):
-        api.queue(MessageReply(text="streamed answer in several words", usage={"input_tokens": 50, "output_tokens": 7}))
-        stream = plain.messages.create(model=model, max_tokens=256, messages=messages, stream=True)
-        for _ in stream:
-            pass
-        request_ids[stream.response.headers["request-id"]] = ""
-    # 1 plain haiku call, cut off at max_tokens (diagnostic max_tokens_reached)
-    api.queue(MessageReply(text="short", stop_reason="max_tokens", usage={"input_tokens": 30, "output_tokens": 5}))
-    message = plain.messages.create(model=HAIKU, max_tokens=64, messages=messages)
-    request_ids[message._request_id] = ""
-    # 1 sonnet call whose 429 the SDK absorbs with a retry (anthropic.client.retries)
-    api.queue(
-        ErrorReply(429, retry_after=0), MessageReply(text="after retry", usage={"input_tokens": 60, "output_tokens": 9})
-    )
-    message = retrying.messages.create(model=SONNET, max_tokens=64, messages=messages)
-    request_ids[message._request_id] = ""
-    # 1 sonnet call failing with 429 (error.type rate_limit_error), 1 haiku with 529 (overloaded_error)
-    api.queue(ErrorReply(429, retry_after=0))
-    with pytest.raises(anthropic.RateLimitError) as rate_limited:
-        plain.messages.create(model=SONNET, max_tokens=64, messages=messages)
-    api.queue(ErrorReply(529, retry_after=0))
-    with pytest.raises(anthropic.APIStatusError):
-        plain.messages.create(model=HAIKU, max_tokens=64, messages=messages)
-    failed = rate_limited.value.request_id or ""
-    if failed:
-        request_ids[failed] = ""
-    # a batch of 3, one of them errored (anthropic.client.batch.results by type)
-    requests: Any = [
-        {
-            "custom_id": f"ticket-{n}",
-            "params": {
-                "model": HAIKU,
-                "max_tokens": 16,
-                "messages": messages,
-                "metadata": {"fake_result": "errored" if n == 2 else "succeeded"},
-            },
-        }
-        for n in range(3)
+def _jaeger_spans(stack: Stack, service: str) -> list[Span]:
+    query = urllib.parse.urlencode({"service": service, "limit": 1000, "lookback": "1h"})
+    traces = stack.jaeger_api(f"/api/traces?{query}").get("data") or []
+    return [
+        Span(_trace_id(trace), span["operationName"], _span_tags(span)) for trace in traces for span in trace["spans"]
     ]
-    batch = plain.messages.batches.create(requests=requests)
-    assert [item.result.type for item in plain.messages.batches.results(batch.id)] == [
-        "succeeded",
-        "succeeded",
-        "errored",
+
+
+def _run_series(stack: Stack, service: str, seconds: int) -> list[Series]:
+    result = stack.query(f'{{job="{service}"}}[{seconds}s]')
+    return [
+        Series(
+            name=item["metric"]["__name__"],
+            labels={k: v for k, v in item["metric"].items() if k != "__name__"},
+            samples=[(float(t), float(v)) for t, v in item["values"]],
+        )
+        for item in result
     ]
-    return failed
-
-
-def _calls_seen(stack: Stack, service: str) -> float:
-    result = stack.query(f'sum(gen_ai_client_operation_duration_seconds_count{{job="{service}"}})')
-    return float(result[0]["value"][1]) if result else 0.0
 
 
 @pytest.fixture(scope="module")
@@ -280,110 +244,112 @@ def stack() -> Stack:
 
 
 @pytest.fixture(scope="module")
-def workload(stack: Stack) -> Iterator[Workload]:
+def run(stack: Stack) -> DemoRun:
+    """One plain `anthropic-otel demo --otlp URL` process, and what the stack made of it."""
+    assert CLI.exists(), f"{CLI} missing: the stage runs the installed command"
     service = f"anthropic-otel-e2e-{uuid.uuid4().hex[:8]}"
-    resource = Resource.create({"service.name": service, "service.instance.id": "e2e-1"})
-    memory = InMemorySpanExporter()
-    tracer_provider = TracerProvider(resource=resource)
-    tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{stack.otlp_http}/v1/traces")))
-    tracer_provider.add_span_processor(SimpleSpanProcessor(memory))
-    reader = PeriodicExportingMetricReader(
-        OTLPMetricExporter(endpoint=f"{stack.otlp_http}/v1/metrics"), export_interval_millis=3_600_000
+    env = {**os.environ, "OTEL_SERVICE_NAME": service}
+    started = time.time()
+    # The timeout only detects a hang.
+    done = subprocess.run(
+        [str(CLI), "demo", "--otlp", stack.otlp_http], check=False, env=env, capture_output=True, text=True, timeout=600
     )
-    meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
-    instrumentor = AnthropicInstrumentor()
-    instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
-    request_ids: dict[str, str] = {}
-    # Everything Prometheus needs must be seen by at least one scrape, twice.
-    wait = 4 * stack.scrape_interval_s + 15
-    try:
-        with FakeClaudeAPI() as api:
-            failed = _one_round(api, request_ids)
-            assert meter_provider.force_flush(10_000)
-            _wait_for(
-                "Prometheus to scrape the first round",
-                lambda: _calls_seen(stack, service) >= CALLS_PER_ROUND,
-                wait,
-            )
-            _one_round(api, request_ids)
-            assert meter_provider.force_flush(10_000)
-            _wait_for(
-                "Prometheus to scrape the second round",
-                lambda: _calls_seen(stack, service) >= 2 * CALLS_PER_ROUND,
-                wait,
-            )
-            at = time.time()
-            assert tracer_provider.force_flush(10_000)
-    finally:
-        instrumentor.uninstrument()
-    for span in memory.get_finished_spans():
-        request_id = (span.attributes or {}).get("anthropic.request.id")
-        if isinstance(request_id, str) and request_id in request_ids:
-            request_ids[request_id] = format(span.context.trace_id, "032x")
-    yield Workload(service=service, at=at, request_ids=request_ids, failed_request_id=failed)
-    meter_provider.shutdown()
-    tracer_provider.shutdown()
+    ended = time.time()
+    output = done.stdout + done.stderr
+    print(output)
+    assert done.returncode == 0, output
+    assert "not exporting" not in output, output
+
+    def agreed() -> tuple[list[Span], float] | None:
+        # The process exported its spans, then its metrics, at exit; the stack has all of both once
+        # Jaeger's spans and Prometheus's call count agree.
+        spans = _jaeger_spans(stack, service)
+        result = stack.query(f'sum({CALLS}{{job="{service}"}})')
+        calls = float(result[0]["value"][1]) if result else 0.0
+        return (spans, calls) if spans and len(spans) == calls else None
+
+    spans, _ = _wait_for(
+        "Jaeger's spans and Prometheus's call count to agree", agreed, 4 * stack.scrape_interval_s + 60
+    )
+    series = _run_series(stack, service, math.ceil(time.time() - started) + 60)
+    cumulative = [s for s in series if s.cumulative]
+    assert cumulative, [s.name for s in series]
+    # The first scrape holding a series' final value: there, and after, every rate() and increase()
+    # over a window that reaches back to the series' created timestamp sees the whole total, with
+    # no extrapolation (the window ends on a sample, and starts at a zero).
+    at = max(next(t for t, v in s.samples if v == s.last) for s in cumulative)
+    created = min(s.samples[0][0] for s in cumulative)
+    # Grafana's $__rate_interval on the dashboard's default 3 h range is 4 x the scrape interval; a
+    # slow run gets a wider window (Grafana's on a wider time range), so the check does not depend
+    # on how fast the machine ran the demo.
+    rate_interval = max(4 * stack.scrape_interval_s, math.ceil(at - created) + 1)
+    print(f"run {service}: {ended - started:.1f}s, {len(spans)} spans, evaluated at {at:.3f}, window {rate_interval}s")
+    return DemoRun(service, started, ended, output, spans, series, at, f"{int(rate_interval)}s")
+
+
+# ------------------------------------------------------------------------------------ the mechanism
+def test_counters_start_at_zero_at_their_created_timestamp(stack: Stack, run: DemoRun) -> None:
+    """Prometheus stores a 0 at each cumulative series' created timestamp (the process's start time of
+    the series), before the first scraped total: rate() and increase() see the process's calls."""
+    cumulative = [s for s in run.series if s.cumulative]
+    for series in cumulative:
+        where = f"{series.name}{series.labels}: {series.samples[:3]}"
+        assert series.samples[0][1] == 0, f"does not start at 0: {where}"
+        assert len(series.samples) >= 2, f"no scraped sample after the 0: {where}"
+        (created, _), (scraped, _) = series.samples[0], series.samples[1]
+        assert run.started - 1 <= created <= run.ended + 1, f"created outside the process's life: {where}"
+        # The plain demo exports once, at exit: the case of every short-lived process.
+        assert scraped >= run.ended - 1, f"scraped before the process ended: {where}"
+    nonzero = [s for s in cumulative if s.last > 0]
+    assert nonzero
+    print(f"{len(cumulative)} cumulative series, each from 0 at its created timestamp; {len(nonzero)} non-zero")
+
+
+def test_the_calls_count_once_each(stack: Stack, run: DemoRun) -> None:
+    """What the process made (its spans) is what rate() and increase() count: every call, once."""
+    calls = stack.query(f'sum(increase({CALLS}{{job="{run.service}"}}[1h]))', at=run.at)
+    assert [float(r["value"][1]) for r in calls] == [len(run.spans)]
+    model_and_error = {"gen_ai_request_model": "gen_ai.request.model", "error_type": "error.type"}
+    assert run.totals(CALLS, tuple(model_and_error)) == run.span_totals(model_and_error)
+    model = {"gen_ai_request_model": "gen_ai.request.model"}
+    retries = run.span_totals(model, lambda span: float(span.tags.get("http.request.resend_count", 0)))
+    assert retries, "the run has a call the SDK retried"
+    assert run.totals("anthropic_client_retries_total", tuple(model)) == retries
 
 
 # ------------------------------------------------------------------------------------ metric names
-def test_prometheus_has_the_metric_names_the_dashboards_use(stack: Stack, workload: Workload) -> None:
-    names = set(stack.prom("/api/v1/label/__name__/values", **{"match[]": f'{{job="{workload.service}"}}'}))
-    print(f"\nPrometheus names for job={workload.service}: {sorted(names)}")
+def test_prometheus_has_the_metric_names_the_dashboards_use(stack: Stack, run: DemoRun) -> None:
+    names = {series.name for series in run.series}
+    print(f"\nPrometheus names for job={run.service}: {sorted(names)}")
     missing = {otel: [n for n in prom if n not in names] for otel, prom in EXPECTED_NAMES.items()}
     assert not {k: v for k, v in missing.items() if v}, f"missing Prometheus names: {missing}; present: {sorted(names)}"
-    dashboards_text = "".join(path.read_text() for path in DASHBOARDS)
-    for otel, (prom_name, _) in PENDING_METRICS.items():
-        assert prom_name in dashboards_text, f"no dashboard uses {prom_name} ({otel})"
-        family = prom_name.removesuffix("_total")
-        misnamed = sorted(n for n in names if n.startswith(family) and n != prom_name)
-        assert not misnamed, f"{otel} reaches Prometheus as {misnamed}, the dashboards query {prom_name}"
-        if _instrumentation_defines(otel):
-            pytest.fail(
-                f"the instrumentation now emits {otel}: make the workload produce it, move it from "
-                f"PENDING_METRICS to EXPECTED_NAMES and its panels out of PANELS_WAITING_FOR_METRICS"
-            )
-        print(f"{otel} -> {prom_name}: not emitted yet")
-    cost_labels = {
-        name
-        for series in stack.prom(
-            "/api/v1/series", **{"match[]": f'anthropic_client_cost_USD_total{{job="{workload.service}"}}'}
-        )
-        for name in series
-    }
+    cost_labels = {label for s in run.series if s.name == "anthropic_client_cost_USD_total" for label in s.labels}
     assert {"gen_ai_request_model", "anthropic_cost_category", "anthropic_route"} <= cost_labels, cost_labels
 
 
-def test_prometheus_labels_are_the_translated_attributes(stack: Stack, workload: Workload) -> None:
-    def label_values(label: str, metric: str) -> set[str]:
-        return set(stack.prom(f"/api/v1/label/{label}/values", **{"match[]": f'{metric}{{job="{workload.service}"}}'}))
+def _label_values(run: DemoRun, label: str, name: str = CALLS) -> set[str]:
+    return {s.labels[label] for s in run.series if s.name == name and s.labels.get(label)}
 
-    duration = "gen_ai_client_operation_duration_seconds_count"
-    series = stack.prom("/api/v1/series", **{"match[]": f'{duration}{{job="{workload.service}"}}'})
-    print(f"\nlabels of {duration}: {sorted({name for s in series for name in s})}")
-    assert label_values("gen_ai_request_model", duration) == {SONNET, HAIKU}
-    assert label_values("gen_ai_operation_name", duration) == {
-        "chat",
-        "batches.create",
-        "batches.retrieve",
-        "batches.results",
-    }
-    assert label_values("gen_ai_provider_name", duration) == {"anthropic"}
-    assert {"rate_limit_error", "overloaded_error"} <= label_values("error_type", duration)
-    assert label_values("server_address", duration)
-    assert label_values("gen_ai_token_type", "gen_ai_client_token_usage_sum") == {"input", "output"}
-    assert {"read", "write_5m"} <= label_values("anthropic_cache_operation", "anthropic_client_cache_tokens_total")
-    assert label_values("anthropic_cost_category", "anthropic_client_cost_USD_total") >= {
-        "input",
-        "cache_write",
-        "cache_read",
-        "output",
-    }
-    assert label_values("anthropic_ratelimit_type", "anthropic_client_ratelimit_headroom_ratio")
-    if hasattr(anthropic_otel, "route"):
-        assert ROUTE in label_values("anthropic_route", duration)
-        assert ROUTE in label_values("anthropic_route", "anthropic_client_cost_USD_total")
-    # service.instance.id -> instance, kept by honor_labels
-    assert label_values("instance", duration) == {"e2e-1"}
+
+def test_prometheus_labels_are_the_spans_attributes(stack: Stack, run: DemoRun) -> None:
+    def span_values(key: str) -> set[str]:
+        return {str(span.tags[key]) for span in run.spans if span.tags.get(key)}
+
+    for label, key in (
+        ("gen_ai_request_model", "gen_ai.request.model"),
+        ("error_type", "error.type"),
+        ("anthropic_route", "anthropic.route"),
+        ("gen_ai_provider_name", "gen_ai.provider.name"),
+        ("server_address", "server.address"),
+    ):
+        assert _label_values(run, label) == span_values(key), label
+        assert span_values(key), f"the run's spans have no {key}"
+    assert "chat" in _label_values(run, "gen_ai_operation_name")
+    assert _label_values(run, "gen_ai_token_type", "gen_ai_client_token_usage_sum") == {"input", "output"}
+    assert "read" in _label_values(run, "anthropic_cache_operation", "anthropic_client_cache_tokens_total")
+    assert _label_values(run, "anthropic_ratelimit_type", HEADROOM)
+    # honor_labels keeps the job the collector derived from service.name
+    assert {s.labels["job"] for s in run.series} == {run.service}
 
 
 # ------------------------------------------------------------------------------------ traces
@@ -402,24 +368,23 @@ def _span_tags(span: dict[str, Any]) -> dict[str, Any]:
     return {tag["key"]: tag["value"] for tag in span.get("tags", [])}
 
 
-def test_jaeger_finds_each_call_by_request_id(stack: Stack, workload: Workload) -> None:
-    assert len(workload.request_ids) >= 2 * (MESSAGE_CALLS_PER_ROUND - 1), workload.request_ids
-    assert all(workload.request_ids.values()), f"calls without a span carrying their request id: {workload.request_ids}"
-    failed = (workload.failed_request_id, workload.request_ids.get(workload.failed_request_id, ""))
-    sample = [*list(workload.request_ids.items())[:4], failed]
-    for request_id, trace_id in sample:
-        assert request_id, "the failed call has no request id"
-        traces = _wait_for(
-            f"Jaeger to find anthropic.request.id={request_id}",
-            lambda rid=request_id: _jaeger_traces_by_request_id(stack, workload.service, rid),
-            timeout=30,
-        )
+def _request_ids(run: DemoRun) -> dict[str, str]:
+    return {str(s.tags["anthropic.request.id"]): s.trace_id for s in run.spans if s.tags.get("anthropic.request.id")}
+
+
+def test_jaeger_finds_each_call_by_request_id(stack: Stack, run: DemoRun) -> None:
+    request_ids = _request_ids(run)
+    assert len(request_ids) >= len(run.spans) // 2, "most calls carry the API's request id"
+    failed = [s for s in run.spans if s.tags.get("error.type") and s.tags.get("anthropic.request.id")]
+    assert failed, "the run has a failed call with a request id"
+    for request_id, trace_id in [
+        *list(request_ids.items())[:4],
+        (failed[0].tags["anthropic.request.id"], failed[0].trace_id),
+    ]:
+        traces = _jaeger_traces_by_request_id(stack, run.service, request_id)
         assert [_trace_id(t) for t in traces] == [trace_id]
         spans = [s for s in traces[0]["spans"] if _span_tags(s).get("anthropic.request.id") == request_id]
         assert len(spans) == 1
-    failed_trace = _jaeger_traces_by_request_id(stack, workload.service, workload.failed_request_id)[0]
-    failed_tags = _span_tags(failed_trace["spans"][0])
-    assert failed_tags.get("error.type") == "rate_limit_error", failed_tags
 
 
 def _grafana_format(value: str, fmt: str | None) -> str:
@@ -438,8 +403,8 @@ def _interpolate(text: str, variables: dict[str, str]) -> str:
     return re.sub(r"\$\{(\w+)(?::(\w+))?\}|\$(\w+)", replace, text)
 
 
-def test_dashboard_request_id_links_find_the_trace(stack: Stack, workload: Workload) -> None:
-    request_id, trace_id = next(iter(workload.request_ids.items()))
+def test_dashboard_request_id_links_find_the_trace(stack: Stack, run: DemoRun) -> None:
+    request_id, trace_id = next(iter(_request_ids(run).items()))
     dashboard = json.loads(DASHBOARDS[0].read_text())
     variables = {v["name"]: v.get("query", "") for v in dashboard["templating"]["list"]}
     assert variables["jaeger_url"] == "http://localhost:16686"
@@ -450,9 +415,7 @@ def test_dashboard_request_id_links_find_the_trace(stack: Stack, workload: Workl
             urls += re.findall(r"\]\((\$\{jaeger_url\}[^)\s]+)\)", panel["options"]["content"])
     assert len(urls) >= 2, "expected the request-id link in the dashboard links and in the text panel"
     for url in urls:
-        resolved = _interpolate(
-            url, {"jaeger_url": stack.jaeger, "service": workload.service, "request_id": request_id}
-        )
+        resolved = _interpolate(url, {"jaeger_url": stack.jaeger, "service": run.service, "request_id": request_id})
         parsed = urllib.parse.urlsplit(resolved)
         assert parsed.path == "/search"
         params = urllib.parse.parse_qs(parsed.query)
@@ -462,15 +425,15 @@ def test_dashboard_request_id_links_find_the_trace(stack: Stack, workload: Workl
         assert [_trace_id(t) for t in traces] == [trace_id], resolved
 
 
-def test_exemplars_carry_trace_ids_that_jaeger_has(stack: Stack, workload: Workload) -> None:
+def test_exemplars_carry_trace_ids_that_jaeger_has(stack: Stack, run: DemoRun) -> None:
     data = stack.prom(
         "/api/v1/query_exemplars",
-        query=f'gen_ai_client_operation_duration_seconds_bucket{{job="{workload.service}"}}',
-        start=f"{workload.at - 600:.3f}",
+        query=f'gen_ai_client_operation_duration_seconds_bucket{{job="{run.service}"}}',
+        start=f"{run.started - 60:.3f}",
         end=f"{time.time() + 1:.3f}",
     )
     exemplars = [e for series in data for e in series["exemplars"]]
-    assert exemplars, "no exemplars: is enable_open_metrics on and --enable-feature=exemplar-storage set?"
+    assert exemplars, "no exemplars: does the collector's exporter serve them and --enable-feature=exemplar-storage?"
     label_names = {name for e in exemplars for name in e["labels"]}
     # The Grafana data source links the exemplar label named in exemplarTraceIdDestinations.
     assert "trace_id" in label_names, label_names
@@ -478,30 +441,41 @@ def test_exemplars_carry_trace_ids_that_jaeger_has(stack: Stack, workload: Workl
         r"exemplarTraceIdDestinations:\s*\n\s*-\s*name:\s*trace_id\s*\n\s*datasourceUid:\s*jaeger",
         DATASOURCES_FILE.read_text(),
     )
-    known = set(workload.request_ids.values())
+    known = {span.trace_id for span in run.spans}
     trace_ids = {e["labels"]["trace_id"] for e in exemplars}
-    assert trace_ids & known, f"exemplar trace ids {trace_ids} are not the workload's traces"
-    trace = stack.jaeger_api(f"/api/traces/{next(iter(trace_ids & known))}")["data"]
-    assert trace
-    assert trace[0]["spans"]
+    assert trace_ids <= known, f"exemplar trace ids {trace_ids - known} are not the run's traces"
 
 
 # ------------------------------------------------------------------------------------ dashboards
-def _panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _panels(dashboard: dict[str, Any]) -> Iterable[dict[str, Any]]:
     for panel in dashboard["panels"]:
         yield panel
         yield from panel.get("panels", [])
 
 
-def _dashboard_queries() -> list[tuple[str, str, str]]:
-    queries = []
-    for path in DASHBOARDS:
-        dashboard = json.loads(path.read_text())
-        for panel in _panels(dashboard):
-            for target in panel.get("targets", []):
-                if target.get("expr"):
-                    queries.append((path.name, f"{panel['title']} [{target['refId']}]", target["expr"]))
-    return queries
+@dataclass
+class Query:
+    dashboard: str
+    panel: dict[str, Any]
+    target: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        return f"{self.panel['title']} [{self.target['refId']}]"
+
+    @property
+    def expr(self) -> str:
+        return str(self.target["expr"])
+
+
+def _dashboard_queries() -> list[Query]:
+    return [
+        Query(path.name, panel, target)
+        for path in DASHBOARDS
+        for panel in _panels(json.loads(path.read_text()))
+        for target in panel.get("targets", [])
+        if target.get("expr")
+    ]
 
 
 _HISTOGRAM_QUERY = re.compile(
@@ -537,68 +511,158 @@ def test_dashboards_are_well_formed() -> None:
     assert any(t.get("exemplar") for p in _panels(dashboard) for t in p.get("targets", []))
 
 
-def _substitute(expr: str, service: str, rate_interval: str) -> str:
-    values = {"__rate_interval": rate_interval, "__range": "1h", "service": service, "model": ".*", "route": ".*"}
+_SELECTOR = re.compile(r"(\w+)\{([^}]*)\}")
+
+
+def test_every_panel_honours_model_and_route(stack: Stack, run: DemoRun) -> None:
+    """Each metric a panel selects is filtered by $model and $route, where the run's series carry the label."""
+    unfiltered = []
+    for query in _dashboard_queries():
+        for name, matchers in _SELECTOR.findall(query.expr):
+            labels = {label for s in run.series if s.name == name for label in s.labels}
+            for label, variable in (("gen_ai_request_model", "$model"), ("anthropic_route", "$route")):
+                if label in labels and f'{label}=~"{variable}"' not in matchers:
+                    unfiltered.append(f'{query.key}: {name}{{{matchers}}} lacks {label}=~"{variable}"')
+    assert not unfiltered, "\n".join(unfiltered)
+
+
+def _substitute(expr: str, run: DemoRun) -> str:
+    values = {
+        "__rate_interval": run.rate_interval,
+        "__range": "1h",
+        "service": run.service,
+        "model": ".*",
+        "route": ".*",
+    }
     out = _interpolate(expr, values)
     assert "$" not in out, out
     return out
 
 
-def test_the_allow_list_of_waiting_panels_is_exact() -> None:
-    titles = {panel for _, panel, _ in _dashboard_queries()}
-    for title, otel_name in PANELS_WAITING_FOR_METRICS.items():
-        assert otel_name in PENDING_METRICS, (title, otel_name)
-        prom_name = PENDING_METRICS[otel_name][0]
-        exprs = [expr for _, panel, expr in _dashboard_queries() if panel.rsplit(" [", 1)[0] == title]
-        assert exprs, f"PANELS_WAITING_FOR_METRICS names {title!r}, which is no panel with queries: {sorted(titles)}"
-        for expr in exprs:
-            assert prom_name in expr, f"{title!r} is allowed to wait for {prom_name} but does not use it: {expr}"
+# The "share" panels: each one's value, per series, from the run's totals (what the process
+# exported), with the same grouping and filters as the panel's query.
+MODEL = ("gen_ai_request_model",)
 
 
-def test_every_dashboard_query_returns_data(stack: Stack, workload: Workload) -> None:
-    rate_interval = f"{int(4 * stack.scrape_interval_s)}s"
+def _share(numerators: Totals, denominators: Totals) -> Totals:
+    """numerator / denominator per group of the denominators (a group without numerator: 0)."""
+    return {labels: numerators.get(labels, 0.0) / total for labels, total in denominators.items() if total}
+
+
+def _calls(run: DemoRun, by: tuple[str, ...] = (), where: Where | None = None) -> Totals:
+    return run.totals(CALLS, by, where)
+
+
+def _failed(labels: dict[str, str]) -> bool:
+    return bool(labels.get("error_type"))
+
+
+def _names_a_model(labels: dict[str, str]) -> bool:
+    return bool(labels.get("gen_ai_request_model"))
+
+
+def _cache_read_share(run: DemoRun, by: tuple[str, ...]) -> Totals:
+    reads = run.totals("anthropic_client_cache_tokens_total", by, lambda m: m["anthropic_cache_operation"] == "read")
+    inputs = run.totals("gen_ai_client_token_usage_sum", by, lambda m: m["gen_ai_token_type"] == "input")
+    return _share(reads, inputs)
+
+
+def _error_shares(run: DemoRun) -> Totals:
+    calls = sum(_calls(run).values())
+    return {labels: count / calls for labels, count in _calls(run, ("error_type",), _failed).items()}
+
+
+def _lowest_headroom(run: DemoRun) -> Totals:
+    """The lowest headroom per model and limit that the process exported for a model."""
+    lowest: Totals = {}
+    for series in run.series:
+        if series.name == HEADROOM and _names_a_model(series.labels):
+            key = _key(series.labels, ("gen_ai_request_model", "anthropic_ratelimit_type"))
+            lowest[key] = min(lowest.get(key, math.inf), series.last)
+    return lowest
+
+
+EXACT: dict[str, Callable[[DemoRun], Totals]] = {
+    "Error ratio [A]": lambda run: _share(_calls(run, where=_failed), _calls(run)),
+    "Cache read share of input [A]": lambda run: _cache_read_share(run, ()),
+    "Error ratio by error.type [A]": _error_shares,
+    "Rate-limit pressure: 429 share [A]": lambda run: _share(
+        _calls(run, MODEL, lambda m: m.get("error_type") == "rate_limit_error"), _calls(run, MODEL, _names_a_model)
+    ),
+    "Retries per second by model [B]": lambda run: _share(
+        run.totals("anthropic_client_retries_total", MODEL, _names_a_model), _calls(run, MODEL, _names_a_model)
+    ),
+    "Cache read share of input tokens [A]": lambda run: _cache_read_share(run, MODEL),
+    # a gauge, not a share: the lowest value exported
+    "Rate-limit headroom [A]": _lowest_headroom,
+}
+
+
+def _is_rate(expr: str) -> bool:
+    return bool(re.search(r"\b(rate|increase)\(", expr))
+
+
+def test_every_query_has_an_expectation() -> None:
+    keys = {query.key for query in _dashboard_queries()}
+    assert set(EXACT) <= keys, f"EXACT names no panel query: {set(EXACT) - keys}"
+    unchecked = [q.key for q in _dashboard_queries() if q.key not in EXACT and not _is_rate(q.expr)]
+    assert not unchecked, f"panel queries with neither an exact value (EXACT) nor rate()/increase(): {unchecked}"
+
+
+def test_every_panel_query_shows_the_run(stack: Stack, run: DemoRun) -> None:
+    """Each share panel its exact value, each rate()/increase() panel a non-zero value, every timeseries
+    a legend made of its series' labels, no series a blank model: for one demo process."""
     queries = _dashboard_queries()
-    assert len(queries) >= 15
-    pending = {otel: names for otel, names in PENDING_METRICS.items() if not _instrumentation_defines(otel)}
-    empty, waiting = [], []
-    for dashboard, panel, expr in queries:
-        promql = _substitute(expr, workload.service, rate_interval)
-        values = _finite_samples(stack.query(promql, at=workload.at))
-        print(f"{panel}: {len(values)} series, e.g. {values[:3]}")
-        if values:
-            continue
-        otel_name = PANELS_WAITING_FOR_METRICS.get(panel.rsplit(" [", 1)[0])
-        if otel_name in pending:
-            prom_name, stand_in = pending[otel_name]
-            stand_in_promql = promql.replace(prom_name, stand_in)
-            stand_in_values = _finite_samples(stack.query(stand_in_promql, at=workload.at))
-            print(f"  waits for {otel_name} ({prom_name}); with {stand_in}: {stand_in_values[:3]}")
-            if stand_in_values:
-                waiting.append(panel)
-                continue
-            empty.append(f"{dashboard} / {panel} (even with {stand_in} for {prom_name}): {stand_in_promql}")
-            continue
-        empty.append(f"{dashboard} / {panel}: {promql}")
-    print(f"\npanels waiting for metrics not emitted yet: {waiting}")
-    assert not empty, "panel queries without data:\n" + "\n".join(empty)
+    assert len(queries) >= 30
+    wrong = []
+    for query in queries:
+        promql = _substitute(query.expr, run)
+        result = stack.query(promql, at=run.at)
+        values = {frozenset(r["metric"].items()): float(r["value"][1]) for r in result}
+        shown = ", ".join(f"{dict(k) or ''} {v:.6g}" for k, v in sorted(values.items(), key=str))
+        print(f"{query.key}: {shown or 'No data'}")
+        blank = [dict(k) for k in values if dict(k).get("gen_ai_request_model") == ""]
+        if blank:
+            wrong.append(f"{query.key}: series with a blank model {blank}")
+        exact = EXACT.get(query.key)
+        if exact is not None:
+            expected = exact(run)
+            assert expected, f"{query.key}: the run gives no expected value"
+            if values.keys() != expected.keys() or any(
+                not math.isclose(values[k], expected[k], rel_tol=1e-9, abs_tol=1e-12) for k in expected
+            ):
+                wrong.append(f"{query.key}: {values} != expected {expected}\n    {promql}")
+        elif not values or not all(math.isfinite(v) for v in values.values()) or not sum(values.values()) > 0:
+            wrong.append(f"{query.key}: not a non-zero value: {values}\n    {promql}")
+        legend = query.target.get("legendFormat", "")
+        if query.panel["type"] == "timeseries":
+            labels = {label for k in values for label, _ in k}
+            used = set(re.findall(r"\{\{\s*(\w+)\s*\}\}", legend))
+            if not legend.strip() or not used <= labels:
+                wrong.append(f"{query.key}: legend {legend!r} does not name the series' labels {sorted(labels)}")
+    assert not wrong, "panel queries that do not show the run:\n" + "\n".join(wrong)
 
 
-def test_dashboard_variables_resolve(stack: Stack, workload: Workload) -> None:
-    """The query variables (label_values(...)) list this run's service, models and route."""
+def test_dashboard_variables_resolve(stack: Stack, run: DemoRun) -> None:
+    """The query variables (label_values(...)) list this run's service, models and routes."""
+    expected = {
+        "service": {run.service},
+        "model": {str(s.tags["gen_ai.request.model"]) for s in run.spans if s.tags.get("gen_ai.request.model")},
+        "route": {str(s.tags["anthropic.route"]) for s in run.spans if s.tags.get("anthropic.route")},
+    }
     for path in DASHBOARDS:
         for variable in json.loads(path.read_text())["templating"]["list"]:
             if variable["type"] != "query":
                 continue
             match = re.fullmatch(r"label_values\((.+),\s*(\w+)\)", variable["query"])
             assert match, variable["query"]
-            selector = _interpolate(match.group(1), {"service": workload.service})
+            selector = _interpolate(match.group(1), {"service": run.service})
             values = set(stack.prom(f"/api/v1/label/{match.group(2)}/values", **{"match[]": selector}))
             print(f"${variable['name']}: {sorted(values)}")
-            routes = {ROUTE} if hasattr(anthropic_otel, "route") else set()
-            expected = {"service": {workload.service}, "model": {SONNET, HAIKU}, "route": routes}.get(
-                variable["name"], set()
-            )
-            assert expected <= values, (variable["name"], values)
+            if variable["name"] == "service":
+                assert run.service in values
+            else:
+                assert values == expected[variable["name"]], variable["name"]
 
 
 # ------------------------------------------------------------------------------------ alert rules
@@ -611,7 +675,7 @@ def _loaded_rules(stack: Stack) -> list[dict[str, Any]]:
     return [rule for group in stack.prom("/api/v1/rules")["groups"] for rule in group["rules"]]
 
 
-def test_alert_rules_load_and_evaluate(stack: Stack, workload: Workload) -> None:
+def test_alert_rules_load_and_evaluate(stack: Stack, run: DemoRun) -> None:
     alerts, records = _rule_names_in_file()
     rules = _wait_for(
         "every rule to be evaluated",
@@ -630,6 +694,7 @@ _COMPARISON = re.compile(r"(>=|<=|==|!=|>|<)")
 _SET_OPERATOR = re.compile(r"(and|or|unless)(?![\w:])")
 _MODIFIERS = re.compile(r"^\s*(bool\s+)?((on|ignoring)\s*\([^)]*\)\s*)?((group_left|group_right)\s*(\([^)]*\))?\s*)?")
 _OFFSET = re.compile(r"\s+offset\s+-?(\d+(ms|s|m|h|d|w|y))+")
+_EQUALITY = re.compile(r'(\w+)="([^"]+)"')
 
 
 def split_top_level(expr: str) -> list[str]:
@@ -678,40 +743,59 @@ def test_split_top_level() -> None:
     assert _OFFSET.sub("", "rate(x[1h] offset 1d) / rate(y[30m] offset 1w)") == "rate(x[1h]) / rate(y[30m])"
 
 
-def test_every_alert_rule_component_returns_data(stack: Stack, workload: Workload) -> None:
+def _rules_time(stack: Stack, run: DemoRun) -> float:
+    """When the rules first evaluated the run: its evaluation time, or the first sample of the
+    run's recorded series if later (a recording rule records at its own evaluations)."""
     _, records = _rule_names_in_file()
+    first = [run.at]
     for record in records:
-        _wait_for(f"recording rule {record} to produce a series", lambda r=record: stack.query(r), timeout=3 * 15 + 5)
+        recorded = _wait_for(
+            f"recording rule {record} to record the run",
+            lambda r=record: stack.query(f'{r}{{job="{run.service}"}}[10m]'),
+            timeout=3 * 15 + 5,
+        )
+        first.append(min(float(series["values"][0][0]) for series in recorded))
+    return max(first)
+
+
+def test_every_alert_rule_component_returns_data(stack: Stack, run: DemoRun) -> None:
+    """Each operand of each alert (offsets removed: a fresh Prometheus has no yesterday) has data for
+    the run, unless it selects a label value that the run does not have; then it must have none."""
+    at = _rules_time(stack, run)
     alerting = [r for r in _loaded_rules(stack) if r["type"] == "alerting"]
     assert alerting
-    empty = []
+    wrong = []
     for rule in alerting:
         components = [c for c in split_top_level(rule["query"]) if not re.fullmatch(r"[\d.eE+-]+", c)]
         assert components, (rule["name"], rule["query"])
         for component in components:
             promql = _OFFSET.sub("", component)
-            ours = [s for s in stack.query(promql) if s["metric"].get("job") == workload.service]
+            absent = [f"{k}={v}" for k, v in _EQUALITY.findall(promql) if not run.has_label_value(k, v)]
+            ours = [s for s in stack.query(promql, at=at) if s["metric"].get("job") == run.service]
             values = _finite_samples(ours)
-            print(f"{rule['name']}: {promql} -> {values[:3]}")
-            if not values:
-                empty.append(f"{rule['name']}: {promql}")
-    assert not empty, "alert rule components without data:\n" + "\n".join(empty)
+            print(f"{rule['name']}: {promql} -> {values[:3]}{f' (the run has no {absent})' if absent else ''}")
+            if bool(values) == bool(absent):
+                wrong.append(f"{rule['name']}: {promql} -> {values[:3]}, the run has no {absent}")
+    assert not wrong, "alert rule components without data (or with data the run cannot give):\n" + "\n".join(wrong)
 
 
-def test_error_alerts_go_pending_on_real_data(stack: Stack, workload: Workload) -> None:
-    """The workload fails 1 in 6 sonnet calls with a 429: both error alerts must be active."""
+def test_the_alerts_that_hold_for_the_run_go_pending(stack: Stack, run: DemoRun) -> None:
+    """An alert whose expression returns the run's series at the evaluation time becomes pending."""
+    at = _rules_time(stack, run)
+    holding = set()
+    for rule in _loaded_rules(stack):
+        if rule["type"] == "alerting":
+            for sample in stack.query(rule["query"], at=at):
+                if sample["metric"].get("job") == run.service:
+                    holding.add((rule["name"], sample["metric"].get("gen_ai_request_model", "")))
+    assert holding, "the demo's run makes no alert hold (its error ratio alone should)"
 
-    def active() -> set[str]:
-        alerts = stack.prom("/api/v1/alerts")["alerts"]
-        return {
-            a["labels"]["alertname"]
-            for a in alerts
-            if a["labels"].get("job") == workload.service and a["state"] in ("pending", "firing")
-        }
+    def active() -> set[tuple[str, str]]:
+        window = math.ceil(time.time() - run.started) + 60
+        series = stack.query(f'count_over_time(ALERTS{{job="{run.service}"}}[{window}s])')
+        return {(s["metric"]["alertname"], s["metric"].get("gen_ai_request_model", "")) for s in series}
 
     names = _wait_for(
-        "ClaudeApiErrorRatioHigh and ClaudeApiRateLimited to be pending",
-        lambda: (a := active()) >= {"ClaudeApiErrorRatioHigh", "ClaudeApiRateLimited"} and a,
-        timeout=3 * 15 + 5,
+        f"the alerts {sorted(holding)} to go pending", lambda: (a := active()) >= holding and a, 3 * 15 + 5
     )
-    assert "ClaudeApiRateLimited" in names
+    assert names == holding
