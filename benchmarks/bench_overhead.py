@@ -46,8 +46,8 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from wrapt import wrap_function_wrapper
 
 from anthropic_otel import AnthropicInstrumentor
-from anthropic_otel.metrics import Instruments
-from anthropic_otel.sdk import client_makes_span, sdk_has_tracing
+from anthropic_otel._metrics import Instruments
+from anthropic_otel._sdk import sdk_has_tracing, sdk_span_provider
 from anthropic_otel.testing import FakeClaudeAPI, MessageReply
 
 # The HTTP library of the installed SDK: httpx2 from 1.0, httpx before (both may be installed:
@@ -236,12 +236,12 @@ def floor() -> Iterator[None]:
     telemetry = one_call_telemetry()
     tracer = TRACER_PROVIDER.get_tracer("floor")
     # The very instruments anthropic-otel records on (same names, units and buckets).
-    instruments = Instruments(MeterProvider(metric_readers=[InMemoryMetricReader()]).get_meter("floor"))
+    instruments = Instruments.of(MeterProvider(metric_readers=[InMemoryMetricReader()]).get_meter("floor"))
     duration, tokens = instruments.duration, instruments.token_usage
     ok = Status(StatusCode.OK)
 
     def request(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        if client_makes_span(instance):
+        if sdk_span_provider(instance) is not None:
             result = wrapped(*args, **kwargs)
             context = None
         else:

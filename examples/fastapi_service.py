@@ -20,7 +20,7 @@ from in_code import MODEL, setup_telemetry
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from pydantic import BaseModel
 
-from anthropic_otel.routes import route
+from anthropic_otel._routes import route
 
 shutdown = setup_telemetry("fastapi-example")
 app = FastAPI(title="ticket triage")

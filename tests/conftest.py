@@ -1,15 +1,19 @@
 """Shared fixtures: in-memory exporters, the instrumented SDK, and the local fake Claude API.
 
 Every test drives the real `anthropic` SDK over real HTTP against `anthropic_otel.testing`.
-The SDK's own tracing (1.14+) is used only where a test asks for it (`sdk_tracing=True`), by
-giving the client its own tracer provider; otherwise no global provider exists and our span is
-the one made, so the same assertions run on every SDK version.
+
+On SDK 1.14+ the SDK's own tracing is on by default for users (a tracer provider exists), so it
+is the tests' default too: every test that makes a client with `make_client` runs on both span
+paths, the SDK's own span enriched (`sdk_tracing=True`: the client is given the test's tracer
+provider) and ours (`sdk_tracing=False`: no provider for the SDK, so it makes none), with the
+same assertions. Older SDKs have only ours.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import logging
 import threading
 from collections.abc import Iterator
@@ -27,8 +31,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from anthropic_otel import AnthropicInstrumentor
-from anthropic_otel.diagnostics import EVENT_NAME
-from anthropic_otel.sdk import sdk_has_tracing
+from anthropic_otel._diagnostics import EVENT_NAME
+from anthropic_otel._sdk import sdk_has_tracing
 from anthropic_otel.testing import FakeClaudeAPI
 
 # The HTTP library of the installed SDK, for tests that hand it a transport or headers: httpx2
@@ -43,8 +47,43 @@ except ImportError:  # pragma: no cover - older opentelemetry-sdk
 API_KEY = "sk-ant-api03-test-SECRET-do-not-leak-0123456789"
 SDK_TRACES = sdk_has_tracing()
 SDK_VERSION = tuple(int(part) for part in anthropic.__version__.split(".")[:2])
-# `sdk_tracing` values for tests that run on both span paths: ours, and the SDK's own (1.14+).
-SDK_PATHS = [False, pytest.param(True, marks=pytest.mark.skipif(not SDK_TRACES, reason="SDK < 1.14"))]
+# `sdk_tracing` values: the SDK's own span (1.14+, the default users get), then ours.
+SDK_PATHS = [True, False] if SDK_TRACES else [False]
+# The instrumentation scope of the span that records a call, by `sdk_tracing`.
+SCOPE = {True: "com.anthropic.sdk.python", False: "anthropic_otel"}
+
+
+# Test modules of SDK surfaces the installed version does not have: not collected (rather than skipped).
+collect_ignore = [
+    *(["test_completions.py"] if SDK_VERSION >= (1, 0) else []),
+    *([] if importlib.util.find_spec("anthropic.resources.beta.sessions") else ["test_agents.py"]),
+    *([] if hasattr(anthropic, "beta_tool") else ["test_tool_runner.py"]),
+]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sdk_tracing_only: the behaviour exists only where the SDK traces (1.14+)")
+    config.addinivalue_line("markers", "only_if(condition, reason): the behaviour exists only where `condition` holds")
+
+
+def _applies(item: pytest.Item) -> bool:
+    if item.get_closest_marker("sdk_tracing_only") is not None and not SDK_TRACES:
+        return False
+    return all(marker.args[0] for marker in item.iter_markers("only_if"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect (not skip) the tests of behaviour this SDK version does not have."""
+    kept = [item for item in items if _applies(item)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
+@pytest.fixture(params=SDK_PATHS, ids=lambda sdk: "sdk-span" if sdk else "own-span")
+def sdk_tracing(request: pytest.FixtureRequest) -> bool:
+    """Which span records the calls of a test: the SDK's own (1.14+) or ours."""
+    return bool(request.param)
 
 
 @pytest.fixture(scope="session")
@@ -112,17 +151,18 @@ ClientFactory = Callable[..., Any]
 
 
 @pytest.fixture
-def make_client(api: FakeClaudeAPI, tracer_provider: TracerProvider) -> ClientFactory:
-    """`make_client(async_=False, sdk_tracing=False, **options)`: a client of the fake API.
+def make_client(api: FakeClaudeAPI, tracer_provider: TracerProvider, sdk_tracing: bool) -> ClientFactory:
+    """`make_client(async_=False, sdk_tracing=<the test's span path>, **options)`: a client of the fake API.
 
     `sdk_tracing=True` (SDK 1.14+ only) has the SDK make its own spans, into the same exporter.
     """
+    default = sdk_tracing
 
-    def make(async_: bool = False, sdk_tracing: bool = False, **options: Any) -> Any:
+    def make(async_: bool = False, sdk_tracing: bool = default, **options: Any) -> Any:
         options.setdefault("max_retries", 0)
         options.setdefault("base_url", api.base_url)
         if sdk_tracing:
-            options["open_telemetry"] = {"tracer_provider": tracer_provider}
+            options.setdefault("open_telemetry", {"tracer_provider": tracer_provider})
         cls = anthropic.AsyncAnthropic if async_ else anthropic.Anthropic
         return cls(api_key=API_KEY, **options)
 

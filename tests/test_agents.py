@@ -19,9 +19,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from anthropic_otel import conversation
 from anthropic_otel.testing import FakeClaudeAPI
-from tests.conftest import SDK_TRACES, ClientFactory, spans_named
+from tests.conftest import ClientFactory, spans_named
 
-pytest.importorskip("anthropic.resources.beta.sessions", reason="managed agents arrived in SDK 0.92")
 pytestmark = pytest.mark.usefixtures("instrument")
 
 MODEL = "claude-sonnet-4-6"
@@ -207,7 +206,7 @@ def test_list_calls_keep_only_defined_query_parameters(
     assert "anthropic.session.id" not in span.attributes
 
 
-@pytest.mark.skipif(not SDK_TRACES, reason="the SDK makes its own spans from 1.14")
+@pytest.mark.sdk_tracing_only
 class TestWithTheSdksOwnTracing:
     """SDK 1.14+: the SDK's spans are the only ones, and ours on a client without tracing match them."""
 

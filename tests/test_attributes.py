@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from anthropic_otel.attributes import (
+from anthropic_otel._read.attributes import (
     error_type,
-    header_attributes,
-    header_pairs,
     request_attributes,
     response_attributes,
     url_attributes,
 )
-from anthropic_otel.operations import COUNT_TOKENS, MESSAGES_CREATE, operation_for
+from anthropic_otel._read.headers import header_attributes, header_pairs
+from anthropic_otel._read.operations import COUNT_TOKENS, MESSAGES_CREATE, operation_for
 from tests.conftest import sdk_httpx as httpx
 
 _HEADERS = [

@@ -13,7 +13,7 @@ import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from anthropic_otel.testing import FakeClaudeAPI
-from tests.conftest import SDK_TRACES, ClientFactory, spans_named
+from tests.conftest import ClientFactory, spans_named
 from tests.test_batch_results import batch_requests
 
 pytestmark = pytest.mark.usefixtures("instrument")
@@ -75,7 +75,7 @@ async def test_async_retrieve(
     assert batch_attributes(retrieve) == status_and_counts(batch.id)
 
 
-@pytest.mark.skipif(not SDK_TRACES, reason="the SDK makes its own spans from 1.14")
+@pytest.mark.sdk_tracing_only
 def test_sdk_spans_are_enriched_alike(
     api: FakeClaudeAPI, make_client: ClientFactory, span_exporter: InMemorySpanExporter
 ) -> None:

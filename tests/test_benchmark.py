@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from anthropic_otel.sdk import sdk_has_tracing
+from anthropic_otel._sdk import sdk_has_tracing
 
 SCRIPT = Path(__file__).parent.parent / "benchmarks" / "bench_overhead.py"
 # The measures the script declares: each must have its row, with a number per scenario.

@@ -15,24 +15,15 @@ import anthropic
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from opentelemetry._logs import get_logger
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import get_tracer
 
 import anthropic_otel
 from anthropic_otel import AnthropicInstrumentor
-from anthropic_otel.batch_results import RESULT_TYPES, BatchResultsRecorder
-from anthropic_otel.calls import CallRecord
-from anthropic_otel.cardinality import ERROR_TYPE_LIMIT, OTHER, ValueLimiter, model_limiter
-from anthropic_otel.diagnostics import CODES
-from anthropic_otel.endings import complete
-from anthropic_otel.metrics import Instruments
-from anthropic_otel.operations import operation_for
-from anthropic_otel.pricing import PriceTable
-from anthropic_otel.telemetry import Telemetry
+from anthropic_otel._cardinality import ERROR_TYPE_LIMIT, OTHER, ValueLimiter, model_limiter
+from anthropic_otel._diagnostics import CODES
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI
 from tests.conftest import API_KEY, instrumenting, metric_points, spans_named, user_message
 from tests.scenarios import catalogue, run_scenario
@@ -82,7 +73,7 @@ VOCABULARY = {
     "anthropic.cache.operation": {"read", "write_5m", "write_1h"},
     "anthropic.cost.category": {"input", "cache_write", "cache_read", "output"},
     "anthropic.ratelimit.type": {"requests", "tokens", "input_tokens", "output_tokens"},
-    "anthropic.batch.result.type": {*RESULT_TYPES, "unknown"},
+    "anthropic.batch.result.type": {"succeeded", "errored", "canceled", "expired", "unknown"},
     "anthropic.batch": {True, False},
     "anthropic.diagnostic.code": set(CODES),
 }
@@ -151,9 +142,9 @@ def test_exact_price_table_models_pass_but_prefixes_and_wildcards_take_slots() -
 
 def test_max_models_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANTHROPIC_OTEL_MAX_MODELS", "7")
-    assert anthropic_otel.config.Settings.from_environment().max_models == 7
+    assert anthropic_otel._config.Settings.from_environment().max_models == 7
     monkeypatch.delenv("ANTHROPIC_OTEL_MAX_MODELS")
-    assert anthropic_otel.config.Settings.from_environment().max_models == DEFAULT_MAX_MODELS
+    assert anthropic_otel._config.Settings.from_environment().max_models == DEFAULT_MAX_MODELS
 
 
 # -- end to end --------------------------------------------------------------------------------
@@ -209,31 +200,42 @@ def test_error_types_are_capped_on_metrics_only(
     assert [span.attributes["error.type"] for span in spans] == kinds
 
 
-def test_batch_results_cap_models_and_result_types(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_batch_results_cap_models_and_result_types(
+    api: FakeClaudeAPI, monkeypatch: pytest.MonkeyPatch, tracer_provider: TracerProvider
+) -> None:
     monkeypatch.setenv("ANTHROPIC_OTEL_MAX_MODELS", "3")
     reader = InMemoryMetricReader()
-    telemetry = Telemetry(
-        get_tracer("test"),
-        Instruments(MeterProvider(metric_readers=[reader]).get_meter("test")),
-        get_logger("test"),
-        anthropic_otel.config.Settings.from_environment(),
-        PriceTable.load_default(),
-    )
-    operation = operation_for("GET", "/v1/messages/batches/msgbatch_1/results")
-    assert operation is not None
-    recorder = BatchResultsRecorder(CallRecord(telemetry, operation, {"gen_ai.provider.name": "anthropic"}), complete)
-    usage = {"input_tokens": 10, "output_tokens": 2}
-    for index in range(20):
-        message = {"id": f"msg_{index}", "model": f"tuned-{index}", "usage": usage}
-        recorder.on_item({"custom_id": f"ok-{index}", "result": {"type": "succeeded", "message": message}})
-        recorder.on_item({"custom_id": f"odd-{index}", "result": {"type": f"new_type_{index}"}})
-    recorder.finish(exhausted=True)
+    client = anthropic.Anthropic(api_key=API_KEY, base_url=api.base_url, max_retries=0)
+    requests = [
+        {"custom_id": f"ok-{index}", "params": {"model": f"tuned-{index}", "max_tokens": 8, "messages": user_message()}}
+        for index in range(20)
+    ] + [
+        {
+            "custom_id": f"odd-{index}",
+            "params": {
+                "model": PRICED,
+                "max_tokens": 8,
+                "messages": user_message(),
+                "metadata": {"fake_result": f"new_type_{index}"},
+            },
+        }
+        for index in range(20)
+    ]
+    batch = client.messages.batches.create(requests=requests)  # type: ignore[arg-type]
+    with instrumenting(tracer_provider, MeterProvider(metric_readers=[reader])):
+        results = list(client.messages.batches.results(batch.id))
+    client.close()
 
-    assert recorder.counts == {"succeeded": 20, "errored": 0, "canceled": 0, "expired": 0, "unknown": 20}
-    assert values_of(reader, "gen_ai.request.model") == {"tuned-0", "tuned-1", "tuned-2", OTHER}
+    assert len(results) == 40
+    assert values_of(reader, "gen_ai.request.model") - {PRICED} == {"tuned-0", "tuned-1", "tuned-2", OTHER}
     assert values_of(reader, "gen_ai.response.model") == {"tuned-0", "tuned-1", "tuned-2", OTHER}
-    assert values_of(reader, "anthropic.batch.result.type") == {"succeeded", "unknown"}
+    types = {point.attributes["anthropic.batch.result.type"]: point.value for point in batch_result_points(reader)}
+    assert types == {"succeeded": 20, "unknown": 20}
     check_allow_list(reader)
+
+
+def batch_result_points(reader: InMemoryMetricReader) -> list[Any]:
+    return metric_points(reader, "anthropic.client.batch.results")
 
 
 # -- the allow-list, over every surface and over anything the application passes ---------------

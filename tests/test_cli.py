@@ -14,7 +14,7 @@ import anthropic
 import pytest
 
 from anthropic_otel import _demo, cli
-from anthropic_otel.diagnostics import CODES
+from anthropic_otel._diagnostics import CODES
 from tests.conftest import SDK_TRACES, OTLPReceiver
 
 ROUTES = ["triage", "triage", "triage", "reply-draft", "order-lookup", "order-lookup", "triage", "reply-draft"]

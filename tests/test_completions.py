@@ -8,10 +8,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from anthropic_otel.testing import FakeClaudeAPI
-from tests.conftest import SDK_VERSION, ClientFactory, metric_points
-
-if SDK_VERSION >= (1, 0):
-    pytest.skip("the completions resource is gone from SDK 1.0", allow_module_level=True)
+from tests.conftest import ClientFactory, metric_points
 
 pytestmark = pytest.mark.usefixtures("instrument")
 

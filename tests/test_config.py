@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from anthropic_otel.config import Settings, capture_mode
+from anthropic_otel._config import Settings, capture_mode
 
 
 def test_defaults() -> None:

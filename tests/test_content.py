@@ -550,7 +550,7 @@ def test_content_never_reaches_the_json_call_lines(
 # --- the SDK's own capture ------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not SDK_TRACES, reason="the SDK has its own content capture from 1.14 on")
+@pytest.mark.sdk_tracing_only
 def test_sdk_content_mode_wins_on_its_span_and_we_say_so(
     api: FakeClaudeAPI, instrument_with: Instrument, tracer_provider: TracerProvider,
     span_exporter: InMemorySpanExporter, log_exporter: InMemoryLogExporter, caplog: pytest.LogCaptureFixture,

@@ -10,9 +10,9 @@ import anthropic
 import pytest
 
 import anthropic_otel
-from anthropic_otel.diagnostics import CODES
+from anthropic_otel._diagnostics import CODES
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, MessageReply, ToolUse
-from tests.conftest import SDK_PATHS, SDK_TRACES, ClientFactory, Diagnostics
+from tests.conftest import ClientFactory, Diagnostics
 
 MODEL = "claude-haiku-4-5"
 
@@ -40,7 +40,6 @@ def result(tool_id: str) -> dict[str, Any]:
     return {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tool_id, "content": "shipped"}]}
 
 
-@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_request_without_the_previous_turn_is_history_dropped(
     api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
@@ -67,7 +66,6 @@ def test_a_request_without_the_previous_turn_is_history_dropped(
     assert diagnostics.warnings() == [f"anthropic-otel [history_dropped]: {message}"]
 
 
-@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_conversation_carried_in_full_is_no_diagnostic(
     api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
@@ -84,7 +82,6 @@ def test_a_conversation_carried_in_full_is_no_diagnostic(
     diagnostics.assert_none(spans=4)
 
 
-@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_tool_use_not_answered_is_tool_result_missing(
     api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
@@ -120,7 +117,6 @@ def test_tool_use_not_answered_is_tool_result_missing(
     assert diagnostics.counts() == {"history_dropped": 1, "tool_result_missing": 1}
 
 
-@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("conversation", [None, "c-400"])
 def test_the_apis_400_for_an_unanswered_tool_use_is_tool_result_missing(
     api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, conversation: Any
@@ -153,7 +149,6 @@ def test_the_apis_400_for_an_unanswered_tool_use_is_tool_result_missing(
     assert diagnostics.counts() == {"tool_result_missing": 1}
 
 
-@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 def test_a_failed_call_does_not_move_the_conversation_on(
     api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool
 ) -> None:
@@ -170,7 +165,7 @@ def test_a_failed_call_does_not_move_the_conversation_on(
     assert diagnostics.events() == []
 
 
-@pytest.mark.skipif(not SDK_TRACES, reason="the conversation_id client option is SDK 1.14+")
+@pytest.mark.sdk_tracing_only
 def test_the_clients_conversation_option_is_a_conversation_too(
     api: FakeClaudeAPI, make_client: ClientFactory, tracer_provider: Any, diagnostics: Diagnostics
 ) -> None:

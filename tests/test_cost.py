@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 import anthropic_otel
 from anthropic_otel import AnthropicInstrumentor
 from anthropic_otel.testing import MessageReply
-from tests.conftest import SDK_TRACES, ClientFactory, metric_points, user_message
+from tests.conftest import ClientFactory, metric_points, user_message
 
 MODEL = "claude-sonnet-4-6"
 # The published example: 1,000 input, 2,000 cache read, 500 5m cache write, 300 output.
@@ -52,7 +52,6 @@ def cost_points(reader: InMemoryMetricReader) -> dict[tuple[str, object], float]
 
 
 @pytest.mark.usefixtures("instrumented")
-@pytest.mark.parametrize("sdk_tracing", [False, True] if SDK_TRACES else [False])
 def test_published_example_costs_exactly_the_table_on_span_and_metrics(
     api: anthropic_otel.testing.FakeClaudeAPI,
     make_client: ClientFactory,

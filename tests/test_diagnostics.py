@@ -9,9 +9,9 @@ import anthropic
 import pytest
 
 import anthropic_otel
-from anthropic_otel.diagnostics import CODES, parse_selection
+from anthropic_otel._diagnostics import CODES, parse_selection
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, MessageReply
-from tests.conftest import SDK_PATHS, ClientFactory, Diagnostics, instrumenting, user_message
+from tests.conftest import ClientFactory, Diagnostics, instrumenting, user_message
 
 MODEL = "claude-haiku-4-5"
 
@@ -25,7 +25,6 @@ def call(client: Any, stream: bool) -> None:
 
 
 @pytest.mark.usefixtures("instrument")
-@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_max_tokens_reached_goes_to_span_counter_and_log(
     api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
@@ -49,7 +48,6 @@ def test_max_tokens_reached_goes_to_span_counter_and_log(
 
 
 @pytest.mark.usefixtures("instrument")
-@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_finished_answer_is_no_diagnostic(
     api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
@@ -94,7 +92,6 @@ def _boom(*args: Any, **kwargs: Any) -> Any:
 
 
 @pytest.mark.usefixtures("instrument")
-@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_failing_detector_changes_nothing_for_the_call_nor_the_others(
     api: FakeClaudeAPI,
@@ -104,7 +101,7 @@ def test_a_failing_detector_changes_nothing_for_the_call_nor_the_others(
     sdk_tracing: bool,
     stream: bool,
 ) -> None:
-    from anthropic_otel import diagnostics as detectors
+    from anthropic_otel import _diagnostics as detectors
 
     for name in ("unknown_betas", "prompt_prefix", "failed_attempt"):
         monkeypatch.setattr(detectors, name, _boom)

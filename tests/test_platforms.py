@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from anthropic_otel.testing import FakeClaudeAPI, MessageReply
-from tests.conftest import API_KEY, SDK_TRACES, InMemoryLogExporter, call_records, metric_points, user_message
+from tests.conftest import API_KEY, InMemoryLogExporter, call_records, metric_points, user_message
 
 pytestmark = pytest.mark.usefixtures("instrument")
 
@@ -109,7 +109,6 @@ async def test_async_platform_client(
     assert (span.name, span.attributes["gen_ai.provider.name"]) == ("anthropic.messages.create", provider)
 
 
-@pytest.mark.parametrize("sdk_tracing", [False, True] if SDK_TRACES else [False])
 def test_response_without_request_id_has_no_request_id_attribute(
     api: FakeClaudeAPI,
     span_exporter: InMemorySpanExporter,
@@ -132,7 +131,7 @@ def test_response_without_request_id_has_no_request_id_attribute(
     assert "anthropic.request.id" not in dict(record.attributes)
 
 
-@pytest.mark.skipif(not SDK_TRACES, reason="the SDK makes its own spans from 1.14")
+@pytest.mark.sdk_tracing_only
 @pytest.mark.parametrize(("factory", "provider"), PLATFORMS, ids=IDS)
 def test_with_the_sdks_tracing_one_span_each(
     api: FakeClaudeAPI,

@@ -16,8 +16,9 @@ from anthropic.types import Usage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anthropic_otel import attributes, pricing
-from anthropic_otel.pricing import (
+from anthropic_otel import AnthropicInstrumentor
+from anthropic_otel._read import attributes, pricing
+from anthropic_otel._read.pricing import (
     COST_CATEGORIES,
     Cost,
     ModelPrice,
@@ -26,7 +27,6 @@ from anthropic_otel.pricing import (
     Rates,
     UnpricedModels,
     cost_of,
-    load_from_environment,
 )
 
 TABLE = PriceTable.load_default()
@@ -265,7 +265,7 @@ def test_the_module_is_pure() -> None:
     imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     # Only the pure field reader of `attributes` (no OpenTelemetry, no state) may come from the package.
     assert not any(name.startswith("opentelemetry") for name in imported)
-    assert {name for name in imported if name.startswith("anthropic_otel")} == {"anthropic_otel.attributes"}
+    assert {name for name in imported if name.startswith("anthropic_otel")} == {"anthropic_otel._read.attributes"}
     attributes_tree = ast.parse(Path(attributes.__file__).read_text(encoding="utf-8"))
     assert not any(
         (node.module or "").startswith("opentelemetry")
@@ -328,12 +328,6 @@ def test_a_price_file_overrides_and_adds_a_model(price_file: Path) -> None:
     assert TABLE.rows["claude-sonnet-4-6"].input == 3  # merging returns a new table
 
 
-def test_environment_variable_names_the_price_file(price_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(pricing.PRICES_ENV, str(price_file))
-    check_overridden(load_from_environment())
-    assert load_from_environment({}) is TABLE
-
-
 @pytest.mark.parametrize(
     ("name", "content", "problem"),
     [
@@ -359,9 +353,11 @@ def test_a_bad_price_file_is_logged_and_ignored(
         path.write_text(content, encoding="utf-8")
     with pytest.raises(PriceTableError, match=problem.replace("[", r"\[")):
         PriceTable.from_file(path)
-    monkeypatch.setenv(pricing.PRICES_ENV, str(path))
-    with caplog.at_level(logging.WARNING, logger="anthropic_otel.pricing"):
-        assert load_from_environment() is TABLE
+    monkeypatch.setenv("ANTHROPIC_OTEL_PRICES", str(path))
+    with caplog.at_level(logging.WARNING, logger="anthropic_otel"):
+        instrumentor = AnthropicInstrumentor()
+        instrumentor.instrument()
+        instrumentor.uninstrument()
     assert str(path) in caplog.text
     assert problem in caplog.text
 

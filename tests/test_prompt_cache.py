@@ -9,11 +9,11 @@ import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import anthropic_otel
-from anthropic_otel.diagnostics import CODES
-from anthropic_otel.diagnostics.prompt_cache import CacheWatch, prompt_prefix
-from anthropic_otel.diagnostics.state import BoundedLRU
+from anthropic_otel._diagnostics import CODES
+from anthropic_otel._diagnostics.prompt_cache import CacheWatch, prompt_prefix
+from anthropic_otel._diagnostics.state import BoundedLRU
 from anthropic_otel.testing import FakeClaudeAPI, MessageReply
-from tests.conftest import SDK_PATHS, ClientFactory, Diagnostics, spans_named, user_message
+from tests.conftest import ClientFactory, Diagnostics, spans_named, user_message
 
 MODEL = "claude-haiku-4-5"
 
@@ -43,7 +43,6 @@ def cache_writes(exporter: InMemorySpanExporter) -> list[Any]:
     ]
 
 
-@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_timestamp_before_the_breakpoint_is_reported(
     api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
@@ -73,7 +72,6 @@ def test_a_timestamp_before_the_breakpoint_is_reported(
     assert diagnostics.warnings() == [f"anthropic-otel [cache_prefix_changed] route triage: {message}"]
 
 
-@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_stable_prefix_written_then_read_is_no_diagnostic(
     api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
@@ -87,7 +85,6 @@ def test_a_stable_prefix_written_then_read_is_no_diagnostic(
     diagnostics.assert_none(spans=3)
 
 
-@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 def test_different_routes_and_tools_changes_are_told_apart(
     api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool
 ) -> None:
@@ -107,7 +104,6 @@ def test_different_routes_and_tools_changes_are_told_apart(
     assert diagnostics.counts() == {"cache_prefix_changed": 1}
 
 
-@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("stream", [False, True])
 def test_breakpoints_without_any_cache_traffic_are_reported(
     api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, stream: bool
@@ -129,7 +125,6 @@ def test_breakpoints_without_any_cache_traffic_are_reported(
     assert diagnostics.counts() == {"cache_not_written": 1}
 
 
-@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 def test_no_breakpoints_no_cache_diagnostic(
     api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool
 ) -> None:

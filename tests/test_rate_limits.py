@@ -9,9 +9,9 @@ import anthropic
 import pytest
 
 import anthropic_otel
-from anthropic_otel.diagnostics import CODES
+from anthropic_otel._diagnostics import CODES
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, MessageReply
-from tests.conftest import SDK_PATHS, ClientFactory, Diagnostics, user_message
+from tests.conftest import ClientFactory, Diagnostics, user_message
 
 MODEL = "claude-haiku-4-5"
 
@@ -36,7 +36,6 @@ def create(client: Any) -> Any:
     return client.messages.create(model=MODEL, max_tokens=16, messages=user_message())
 
 
-@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 @pytest.mark.parametrize("status", [429, 529])
 def test_retried_429s_of_a_call_that_then_succeeded_are_reported_with_their_attempts(
     api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool, status: int
@@ -65,7 +64,6 @@ def test_retried_429s_of_a_call_that_then_succeeded_are_reported_with_their_atte
     assert diagnostics.warnings() == [f"anthropic-otel [rate_limited] route triage: {text}"]
 
 
-@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 def test_a_burst_of_429s_on_a_new_route_says_ramp_up_and_early_retries_are_named(
     api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool
 ) -> None:
@@ -109,7 +107,6 @@ def test_a_burst_of_429s_on_a_new_route_says_ramp_up_and_early_retries_are_named
     assert warnings == [f"anthropic-otel [rate_limited] route launch: {first}"]
 
 
-@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 def test_successes_and_other_errors_are_no_rate_limit(
     api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool
 ) -> None:
@@ -123,7 +120,6 @@ def test_successes_and_other_errors_are_no_rate_limit(
     diagnostics.assert_none(spans=3)
 
 
-@pytest.mark.parametrize("sdk_tracing", SDK_PATHS)
 def test_async_retried_429_is_reported(
     api: FakeClaudeAPI, make_client: ClientFactory, diagnostics: Diagnostics, sdk_tracing: bool
 ) -> None:

@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import anthropic_otel
 from anthropic_otel import AnthropicInstrumentor
-from anthropic_otel.records import CallLog, call_record
+from anthropic_otel._records import CallLog, call_record
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, MessageReply
 from tests.conftest import API_KEY, ClientFactory, InMemoryLogExporter, call_records, metric_points, user_message
 

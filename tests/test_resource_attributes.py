@@ -6,9 +6,9 @@ from typing import Any, Optional
 
 import pytest
 
-from anthropic_otel.attributes import url_attributes
-from anthropic_otel.operations import _TABLE, operation_for
-from anthropic_otel.resource_attributes import resource_request_attributes, resource_response_attributes
+from anthropic_otel._read.attributes import url_attributes
+from anthropic_otel._read.operations import _TABLE, operation_for
+from anthropic_otel._read.resource_attributes import resource_request_attributes, resource_response_attributes
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import logging
 import pytest
 from opentelemetry import baggage, context
 
-from anthropic_otel.routes import OTHER, RouteLimiter, conversation, current_conversation, current_route, route
+from anthropic_otel._routes import OTHER, RouteLimiter, conversation, current_conversation, current_route, route
 
 
 def test_route_is_a_nested_context_manager() -> None:

@@ -20,9 +20,6 @@ from anthropic_otel import conversation
 from anthropic_otel.testing import FakeClaudeAPI, MessageReply, ToolUse
 from tests.conftest import SDK_TRACES, ClientFactory, user_message
 
-if not hasattr(anthropic, "beta_tool"):
-    pytest.skip("the tool runner arrived in SDK 0.68", allow_module_level=True)
-
 pytestmark = pytest.mark.usefixtures("instrument")
 
 MODEL = "claude-sonnet-4-6"

@@ -17,8 +17,8 @@ spans. Prompt and completion content is recorded only when
 ``instrument(content_hook=...)`` first. See the README for the tables and every setting.
 """
 
-from anthropic_otel.instrumentor import AnthropicInstrumentor
-from anthropic_otel.routes import conversation, route
-from anthropic_otel.version import __version__
+from anthropic_otel._instrumentor import AnthropicInstrumentor
+from anthropic_otel._routes import conversation, route
+from anthropic_otel._version import __version__
 
 __all__ = ["AnthropicInstrumentor", "__version__", "conversation", "route"]

@@ -30,7 +30,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from anthropic_otel import AnthropicInstrumentor
-from anthropic_otel.routes import route
+from anthropic_otel._routes import route
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, MessageReply, ToolUse
 from anthropic_otel.testing._replies import Reply
 

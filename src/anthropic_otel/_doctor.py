@@ -28,9 +28,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from anthropic_otel import AnthropicInstrumentor, __version__
-from anthropic_otel.config import capture_mode
-from anthropic_otel.diagnostics import CODES, parse_selection
-from anthropic_otel.sdk import sdk_has_tracing
+from anthropic_otel._config import capture_mode
+from anthropic_otel._diagnostics import CODES, parse_selection
+from anthropic_otel._sdk import sdk_has_tracing
 
 __all__ = ["ENTRY_POINT", "Check", "checks", "probe", "run"]
 

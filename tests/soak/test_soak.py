@@ -40,10 +40,13 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 
 import anthropic_otel
-from anthropic_otel import AnthropicInstrumentor, calls, hooks, streaming
-from anthropic_otel.telemetry import Telemetry
+from anthropic_otel import AnthropicInstrumentor
+from anthropic_otel._call import watch
+from anthropic_otel._call.call import current_call
+from anthropic_otel._hooks import active
+from anthropic_otel._telemetry import Telemetry
 from anthropic_otel.testing import FakeClaudeAPI
-from tests.conftest import API_KEY, SDK_TRACES, ClientFactory, metric_points, user_message
+from tests.conftest import API_KEY, ClientFactory, metric_points, user_message
 
 CALLS = 10_000
 ABANDONED = 1_000
@@ -139,15 +142,15 @@ def module_state() -> dict[str, int]:
 
 
 def stream_finalizers(telemetry: Telemetry) -> int:
-    """Live `weakref.finalize` entries of stream proxies of `telemetry`'s calls (one per proxy not collected).
+    """Live `weakref.finalize` entries of watched results of `telemetry`'s calls (one per result not collected).
 
-    Only this run's: proxies that other tests in the same worker still hold are not the soak's.
+    Only this run's: results that other tests in the same worker still hold are not the soak's.
     """
     registry = weakref.finalize._registry  # type: ignore[attr-defined]
     return sum(
         1
         for info in list(registry.values())
-        if info.func is streaming._finalize and info.args[0].record.telemetry is telemetry
+        if info.func is watch._finalize and info.args[0].call.telemetry is telemetry
     )
 
 
@@ -231,7 +234,7 @@ def soak(client: anthropic.Anthropic) -> tuple[dict[int, int], dict[int, dict[st
 
 def test_10000_calls_and_1000_abandoned_streams_keep_memory_flat_and_end_every_span(fake_api_url: str) -> None:
     instrumentor, spans, logs, reader = instrumented()
-    telemetry = hooks._telemetry
+    telemetry = active.telemetry
     assert telemetry is not None
     client = anthropic.Anthropic(api_key=API_KEY, base_url=fake_api_url, max_retries=0)
     started = time.perf_counter()
@@ -265,7 +268,7 @@ def test_10000_calls_and_1000_abandoned_streams_keep_memory_flat_and_end_every_s
         CALLS // 10
     )
     # nothing of a call outlives it: context, finalizers, module-level state, limiters
-    assert calls.current_call() is None
+    assert current_call() is None
     assert trace.get_current_span() is trace.INVALID_SPAN
     assert stream_finalizers(telemetry) == 0
     assert state[WARM] == state[MIDDLE] == state[CALLS]
@@ -279,18 +282,17 @@ def test_10000_calls_and_1000_abandoned_streams_keep_memory_flat_and_end_every_s
 def test_module_state_sees_our_containers_and_caches() -> None:
     """The inspection above is not vacuous: it finds module-level containers and lru caches."""
     state = module_state()
-    assert "anthropic_otel.pricing._default_table" in state
+    assert "anthropic_otel._read.pricing._default_table" in state
     assert any(key.startswith("anthropic_otel.") for key in state if not key.endswith("__all__"))
 
 
+@pytest.mark.sdk_tracing_only
 def test_stream_helpers_are_freed_and_end_with_the_sdks_own_tracing(
     api: FakeClaudeAPI, make_client: ClientFactory, tracer_provider: TracerProvider, span_exporter: InMemorySpanExporter
 ) -> None:
-    """SDK 1.14+: the response's span observer leads back to our proxy through a `messages.stream()`
-    helper. What the proxy's finalizer holds must not lead there, or the proxy lives forever and a
+    """SDK 1.14+: the response's span observer leads back to the stream through a `messages.stream()`
+    helper. What the stream's finalizer holds must not lead there, or the stream lives forever and a
     helper dropped unclosed never ends its span."""
-    if not SDK_TRACES:
-        pytest.skip("the SDK makes its own spans from 1.14 on")
     instrumentor = AnthropicInstrumentor()
     instrumentor.instrument(tracer_provider=tracer_provider)
     client = make_client(sdk_tracing=True)
@@ -304,7 +306,7 @@ def test_stream_helpers_are_freed_and_end_with_the_sdks_own_tracing(
             next(iter(dropped))
             del dropped
         gc.collect()
-        alive = sum(1 for item in gc.get_objects() if isinstance(item, streaming.StreamProxy))
+        alive = sum(1 for item in gc.get_objects() if isinstance(item, anthropic.Stream))
     finally:
         client.close()
         instrumentor.uninstrument()

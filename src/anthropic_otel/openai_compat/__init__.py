@@ -16,6 +16,6 @@ Calls to any other host are left alone. ``instrument(hosts=[...])`` or
 ``ANTHROPIC_OTEL_OPENAI_COMPAT_HOSTS`` adds hosts (a proxy) to ``api.anthropic.com``.
 """
 
-from anthropic_otel.openai_compat.instrumentor import DEFAULT_HOSTS, HOSTS_ENV, OpenAICompatInstrumentor
+from anthropic_otel.openai_compat._instrumentor import DEFAULT_HOSTS, HOSTS_ENV, OpenAICompatInstrumentor
 
 __all__ = ["DEFAULT_HOSTS", "HOSTS_ENV", "OpenAICompatInstrumentor"]

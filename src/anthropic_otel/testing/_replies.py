@@ -69,7 +69,7 @@ class ErrorReply:
 @dataclass(frozen=True)
 class Fault:
     """A broken answer: `kind` is one of `delay`, `drop_mid_body`, `malformed_json`,
-    `truncated_sse`, `drop_mid_stream`."""
+    `truncated_sse`, `drop_mid_stream`, `delta_without_usage`."""
 
     kind: str
     seconds: float = 0.0
@@ -99,6 +99,11 @@ class Fault:
     def drop_mid_stream(cls, after_events: int) -> Fault:
         """A stream whose connection breaks after `after_events` events."""
         return cls("drop_mid_stream", after_events=after_events)
+
+    @classmethod
+    def delta_without_usage(cls) -> Fault:
+        """A whole stream whose `message_delta` has no `usage` (which the SDK cannot accumulate)."""
+        return cls("delta_without_usage")
 
 
 Reply = Union[MessageReply, ErrorReply, Fault]

@@ -292,7 +292,13 @@ class FakeClaudeAPI:
             handler.abort()
         elif stream:
             cut = fault if fault is not None and fault.kind in ("truncated_sse", "drop_mid_stream") else None
-            handler.send_sse(sse_events(message), headers, cut)
+            events = sse_events(message)
+            if fault is not None and fault.kind == "delta_without_usage":
+                events = [
+                    (name, {k: v for k, v in data.items() if name != "message_delta" or k != "usage"})
+                    for name, data in events
+                ]
+            handler.send_sse(events, headers, cut)
         else:
             handler.send_json(200, message, headers)
 

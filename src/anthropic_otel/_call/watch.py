@@ -1,0 +1,174 @@
+"""Results the application reads after the call returned, watched in place.
+
+The application must get exactly the object the SDK made: a proxy in its place fails the 0.x
+stream metaclass's `isinstance`, copies and pickles differently, and has another `type()`. So the
+object stays as it is and only the iterator it reads through is put behind a watcher: every SDK
+class whose items are read later (`Stream`, `AsyncStream`, `JSONLDecoder`, `AsyncJSONLDecoder`,
+and the `openai` SDK's streams) keeps one iterator in `_iterator`, which `__next__` and `__iter__`
+(and their async twins) both read. The watcher reports each item to the call's `Recorder` and the
+end when that iterator is exhausted or fails; since the iterator is the object's one iterator, a
+peek with `next()` followed by a `for` loop, or a loop broken out of and resumed, reads on through
+the same watcher. The call also ends when the object is closed (a class-level hook on `close`,
+`close_watched`) or garbage-collected (a `weakref.finalize` on the object itself). Whichever comes
+first ends it; `end.end` makes it the only one.
+
+Nothing here holds the object: the watcher holds the SDK's iterator (which, from SDK 1.14 on,
+runs on a copy of the object) and the recorder, so a dropped stream is freed as it would be bare.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from typing import Any, Optional
+
+from anthropic_otel._call.call import Call
+from anthropic_otel._call.end import end
+from anthropic_otel._call.outcome import Outcome
+
+__all__ = ["Recorder", "close_watched", "watch"]
+
+log = logging.getLogger(__name__)
+
+_NOT_ENDED = "anthropic-otel: could not end a call"
+
+
+class Recorder:
+    """Watches the items of one call's result as the application reads them, and ends the call.
+
+    Subclasses learn from items (`on_item`, which must stay cheap and never raise) and say what
+    the end means (`outcome`); `finish` is the same for all.
+    """
+
+    __slots__ = ("__weakref__", "call")
+
+    # Whether the SDK's own span (1.14+) must wait for this recorder's end (`sdk_span.body_ending`).
+    holds_sdk_span = False
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+        call.watcher = self
+
+    def on_item(self, item: Any) -> None:
+        """One item, on its way to the application."""
+
+    def outcome(self, error: Optional[BaseException], *, exhausted: bool) -> Outcome:
+        """How the call ended, as far as the application read: `exhausted` when it read to the end."""
+        return Outcome(self.call.response, None, error)
+
+    def finish(self, error: Optional[BaseException] = None, *, exhausted: bool = False) -> None:
+        """End the call (at most once, whoever asks). Never raises."""
+        call = self.call
+        if call.ended:
+            return
+        try:
+            outcome = self.outcome(error, exhausted=exhausted)
+        except Exception:
+            log.debug("anthropic-otel: could not read how a result ended", exc_info=True)
+            outcome = Outcome(call.response, None, error)
+        end(call, outcome)
+
+
+class _Watched:
+    """The iterator of a sync result, behind which the SDK's own runs."""
+
+    __slots__ = ("inner", "recorder")
+
+    def __init__(self, inner: Any, recorder: Recorder) -> None:
+        self.inner = inner
+        self.recorder = recorder
+
+    def __iter__(self) -> _Watched:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            item = self.inner.__next__()
+        except StopIteration:
+            try:
+                self.recorder.finish(None, exhausted=True)
+            except Exception:
+                log.debug(_NOT_ENDED, exc_info=True)
+            raise
+        except BaseException as error:
+            try:
+                self.recorder.finish(error)
+            except Exception:
+                log.debug(_NOT_ENDED, exc_info=True)
+            raise
+        try:
+            self.recorder.on_item(item)
+        except Exception:
+            log.debug("anthropic-otel: could not read an item of a result", exc_info=True)
+        return item
+
+
+class _WatchedAsync:
+    """The iterator of an async result, behind which the SDK's own runs."""
+
+    __slots__ = ("inner", "recorder")
+
+    def __init__(self, inner: Any, recorder: Recorder) -> None:
+        self.inner = inner
+        self.recorder = recorder
+
+    def __aiter__(self) -> _WatchedAsync:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            item = await self.inner.__anext__()
+        except StopAsyncIteration:
+            try:
+                self.recorder.finish(None, exhausted=True)
+            except Exception:
+                log.debug(_NOT_ENDED, exc_info=True)
+            raise
+        except BaseException as error:
+            try:
+                self.recorder.finish(error)
+            except Exception:
+                log.debug(_NOT_ENDED, exc_info=True)
+            raise
+        try:
+            self.recorder.on_item(item)
+        except Exception:
+            log.debug("anthropic-otel: could not read an item of a result", exc_info=True)
+        return item
+
+
+_WATCHERS = (_Watched, _WatchedAsync)
+
+
+def _finalize(recorder: Recorder) -> None:
+    """The result was collected: the application is done with it, however far it read."""
+    try:
+        recorder.finish()
+    except Exception:
+        log.debug(_NOT_ENDED, exc_info=True)
+
+
+def watch(result: Any, recorder: Recorder) -> bool:
+    """Put `recorder` behind `result`'s own iterator, in place; False (nothing changed) if it has none.
+
+    The object keeps its type, its attributes and its behaviour; only the value of `_iterator`
+    (made now if the SDK makes it on first use) reads through the watcher.
+    """
+    inner = getattr(result, "_iterator", None)
+    if inner is None:
+        return False
+    if hasattr(inner, "__anext__"):
+        result.__dict__["_iterator"] = _WatchedAsync(inner, recorder)
+    elif hasattr(inner, "__next__"):
+        result.__dict__["_iterator"] = _Watched(inner, recorder)
+    else:
+        return False
+    weakref.finalize(result, _finalize, recorder)
+    return True
+
+
+def close_watched(result: Any) -> None:
+    """`result` was closed: end its call, if it is watched. Called by the hooks on `close`."""
+    watched = getattr(result, "__dict__", {}).get("_iterator")
+    if isinstance(watched, _WATCHERS):
+        watched.recorder.finish()
