@@ -2,7 +2,7 @@
 
     python tests/sdk_suite/compare.py RESULTS_DIR VERSION [VERSION ...]
 
-RESULTS_DIR/VERSION/MODE/ holds what `sdk_suite_plugin` wrote (outcomes.json, spans-*.json) and the
+RESULTS_DIR/VERSION/MODE/ holds what `sdk_suite_plugin` wrote (outcomes-*.json, spans-*.json) and the
 run's wall time (seconds). The gate fails on:
 
 - a test that ends differently with the providers set (control) than bare: the set-up disturbs the
@@ -44,10 +44,13 @@ class Run:
 
     @classmethod
     def load(cls, folder: Path) -> Run | None:
-        try:
-            outcomes = json.loads((folder / "outcomes.json").read_text())
-        except (OSError, ValueError):
+        # One file per group of processes (the providers registered globally, or only given to instrument()).
+        paths = sorted(folder.glob("outcomes-*.json"))
+        if not paths:
             return None
+        outcomes: dict[str, dict[str, Any]] = {}
+        for path in paths:
+            outcomes.update(json.loads(path.read_text()))
         try:
             seconds: float | None = float((folder / "seconds").read_text())
         except (OSError, ValueError):
@@ -56,7 +59,7 @@ class Run:
         return cls(outcomes, seconds, spans)
 
     def outcome(self, test: str) -> str:
-        return self.outcomes.get(test, {}).get("outcome", "missing")
+        return str(self.outcomes.get(test, {}).get("outcome", "missing"))
 
     def counts(self) -> Counter[str]:
         return Counter(entry["outcome"] for entry in self.outcomes.values())
