@@ -42,7 +42,7 @@ from opentelemetry.trace import StatusCode
 import anthropic_otel
 from anthropic_otel import AnthropicInstrumentor
 from anthropic_otel._call import watch
-from anthropic_otel._call.call import current_call
+from anthropic_otel._call.call import CURRENT
 from anthropic_otel._hooks import active
 from anthropic_otel._telemetry import Telemetry
 from anthropic_otel.testing import FakeClaudeAPI
@@ -268,7 +268,7 @@ def test_10000_calls_and_1000_abandoned_streams_keep_memory_flat_and_end_every_s
         CALLS // 10
     )
     # nothing of a call outlives it: context, finalizers, module-level state, limiters
-    assert current_call() is None
+    assert CURRENT.get() is None
     assert trace.get_current_span() is trace.INVALID_SPAN
     assert stream_finalizers(telemetry) == 0
     assert state[WARM] == state[MIDDLE] == state[CALLS]

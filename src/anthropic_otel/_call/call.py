@@ -29,10 +29,11 @@ if TYPE_CHECKING:
     from anthropic_otel._content_capture import CallContent
     from anthropic_otel._diagnostics import CallDiagnosis
 
-__all__ = ["Call", "CallToken", "current_call", "enter", "leave", "note_attempt", "note_retry"]
+__all__ = ["CURRENT", "Call", "CallToken", "enter", "leave", "note_attempt", "note_retry"]
 
 _T = TypeVar("_T")
-_current: ContextVar[Optional[Call]] = ContextVar("anthropic_otel_call", default=None)
+# The call that the running code is part of, if it is one we record. Hooks read it with `CURRENT.get()`.
+CURRENT: ContextVar[Optional[Call]] = ContextVar("anthropic_otel_call", default=None)
 
 
 class Call:
@@ -114,11 +115,6 @@ class Call:
         return value
 
 
-def current_call() -> Optional[Call]:
-    """The call that the running code is part of, if it is one we record."""
-    return _current.get()
-
-
 CallToken = tuple["Token[Optional[Call]]", Optional[object]]
 
 
@@ -130,13 +126,13 @@ def enter(call: Call) -> CallToken:
     context_token: Optional[object] = None
     if call.current and call.span is not None:
         context_token = otel_context.attach(trace.set_span_in_context(call.span))
-    return (_current.set(call), context_token)
+    return (CURRENT.set(call), context_token)
 
 
 def leave(token: CallToken) -> None:
     """Undo `enter`."""
     call_token, context_token = token
-    _current.reset(call_token)
+    CURRENT.reset(call_token)
     if context_token is not None:
         otel_context.detach(context_token)  # type: ignore[arg-type]
 

@@ -28,7 +28,7 @@ from anthropic_otel._read.bodies import body_usage
 from anthropic_otel._records import call_record
 from anthropic_otel._telemetry import Telemetry
 
-__all__ = ["annotate", "annotate_sdk_span", "end", "metric_attributes", "set_end_status"]
+__all__ = ["abandon", "annotate", "annotate_sdk_span", "end", "metric_attributes", "set_end_status"]
 
 log = logging.getLogger("anthropic_otel.lifecycle")
 
@@ -73,6 +73,20 @@ def end(call: Call, outcome: Outcome) -> None:
         _emit_records(call, outcome, attributes, duration)
     except Exception:
         log.debug("anthropic-otel: could not emit a call's record", exc_info=True)
+
+
+def abandon(call: Call) -> None:
+    """The end of `call` failed before it ended the span: end the span (ours, or the SDK's held back), at
+    least, so that none is left open. What else the end would have recorded is lost. Never raises."""
+    try:
+        call.ended = True
+        span = call.span
+        if span is not None and span.is_recording():
+            span.end()
+        elif call.sdk_end is not None:
+            call.sdk_end()
+    except Exception:
+        log.debug("anthropic-otel: could not end the span of a call whose end failed", exc_info=True)
 
 
 def _span_to_end(call: Call) -> Optional[Span]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from anthropic_otel._call.batch_results import watch_batch_results
 from anthropic_otel._call.call import Call
-from anthropic_otel._call.end import end
+from anthropic_otel._call.end import abandon, end
 from anthropic_otel._call.event_stream import watch_event_stream
 from anthropic_otel._call.message_stream import watch_stream
 from anthropic_otel._call.outcome import Outcome, ResponseHead, final_response, response_body
@@ -91,7 +91,11 @@ def closed(response: Any) -> None:
     """The application closed an unread `response` without parsing it."""
     recorder = _unread.pop(response, None)
     if recorder is not None:
-        recorder.finish()
+        try:
+            recorder.finish()
+        except Exception:
+            log.debug("anthropic-otel: could not end a call", exc_info=True)
+            abandon(recorder.call)
 
 
 def _dropped(recorder: Recorder) -> None:
@@ -101,3 +105,4 @@ def _dropped(recorder: Recorder) -> None:
             recorder.finish()
     except Exception:
         log.debug("anthropic-otel: could not end a call", exc_info=True)
+        abandon(recorder.call)

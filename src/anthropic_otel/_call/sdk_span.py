@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 
 from opentelemetry.trace import Span
 
-from anthropic_otel._call.call import Call, current_call
+from anthropic_otel._call.call import CURRENT, Call
 from anthropic_otel._call.end import annotate_sdk_span
 from anthropic_otel._call.outcome import Outcome, response_body, response_header_attributes
 
@@ -35,12 +35,16 @@ _waiting: weakref.WeakValueDictionary[int, Call] = weakref.WeakValueDictionary()
 
 def enrich(span: Span, result: Any) -> None:
     """The SDK (1.14+) hands over its span and the call's result, just before it records and ends it."""
-    call = current_call()
+    call = CURRENT.get()
     if call is None or call.span is not None or call.sdk_span is not None:
         return
     call.sdk_span = span
     if not span.is_recording():
         return
+    started = getattr(span, "start_time", None)
+    if isinstance(started, int):  # time the call (duration, first chunk) from the span that records it
+        call.start_s += (started - call.start_ns) / 1e9
+        call.start_ns = started
     span.set_attributes({key: call.attributes[key] for key in SCOPE_KEYS if key in call.attributes})
     error: Optional[BaseException] = getattr(result, "error", None)
     response = getattr(result, "final_attempt", None)

@@ -71,8 +71,11 @@ def begin(telemetry: Telemetry, client: Any, args: tuple[Any, ...], kwargs: dict
         if sdk_tracing_opted_out(client):
             call.traced = False
         elif not _sdk_records(telemetry, client):
-            call.span = telemetry.tracer.start_span(operation.name, kind=SpanKind.CLIENT, attributes=attributes)
             call.current = not sdk_has_tracing()
+            # Last: once our span exists, nothing here may fail and leave it open.
+            call.span = telemetry.tracer.start_span(
+                operation.name, kind=SpanKind.CLIENT, attributes=attributes, start_time=call.start_ns
+            )
         return call
     except Exception:
         log.debug("anthropic-otel: could not begin recording a call", exc_info=True)

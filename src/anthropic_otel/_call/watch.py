@@ -23,7 +23,7 @@ import weakref
 from typing import Any, Optional
 
 from anthropic_otel._call.call import Call
-from anthropic_otel._call.end import end
+from anthropic_otel._call.end import abandon, end
 from anthropic_otel._call.outcome import Outcome
 
 __all__ = ["Recorder", "close_watched", "watch"]
@@ -89,12 +89,14 @@ class _Watched:
                 self.recorder.finish(None, exhausted=True)
             except Exception:
                 log.debug(_NOT_ENDED, exc_info=True)
+                abandon(self.recorder.call)
             raise
         except BaseException as error:
             try:
                 self.recorder.finish(error)
             except Exception:
                 log.debug(_NOT_ENDED, exc_info=True)
+                abandon(self.recorder.call)
             raise
         try:
             self.recorder.on_item(item)
@@ -123,12 +125,14 @@ class _WatchedAsync:
                 self.recorder.finish(None, exhausted=True)
             except Exception:
                 log.debug(_NOT_ENDED, exc_info=True)
+                abandon(self.recorder.call)
             raise
         except BaseException as error:
             try:
                 self.recorder.finish(error)
             except Exception:
                 log.debug(_NOT_ENDED, exc_info=True)
+                abandon(self.recorder.call)
             raise
         try:
             self.recorder.on_item(item)
@@ -146,6 +150,7 @@ def _finalize(recorder: Recorder) -> None:
         recorder.finish()
     except Exception:
         log.debug(_NOT_ENDED, exc_info=True)
+        abandon(recorder.call)
 
 
 def watch(result: Any, recorder: Recorder) -> bool:
@@ -171,4 +176,8 @@ def close_watched(result: Any) -> None:
     """`result` was closed: end its call, if it is watched. Called by the hooks on `close`."""
     watched = getattr(result, "__dict__", {}).get("_iterator")
     if isinstance(watched, _WATCHERS):
-        watched.recorder.finish()
+        try:
+            watched.recorder.finish()
+        except Exception:
+            log.debug(_NOT_ENDED, exc_info=True)
+            abandon(watched.recorder.call)

@@ -17,8 +17,8 @@ import logging
 from typing import Any, Callable, Optional
 
 from anthropic_otel._call import results, sdk_span, start
-from anthropic_otel._call.call import Call, CallToken, current_call, enter, leave, note_attempt, note_retry
-from anthropic_otel._call.end import end
+from anthropic_otel._call.call import CURRENT, Call, CallToken, enter, leave, note_attempt, note_retry
+from anthropic_otel._call.end import abandon, end
 from anthropic_otel._call.outcome import Outcome, final_response
 from anthropic_otel._hooks import active
 from anthropic_otel._hooks.active import Wrapped
@@ -77,11 +77,13 @@ def request_sync(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs:
             failed(call, token, error)
         except Exception:
             log.debug("anthropic-otel: could not record a failed call", exc_info=True)
+            abandon(call)
         raise
     try:
         returned(call, token, result)
     except Exception:
         log.debug("anthropic-otel: could not record what a call returned", exc_info=True)
+        abandon(call)
     return result
 
 
@@ -104,18 +106,20 @@ async def request_async(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], 
             failed(call, token, error)
         except Exception:
             log.debug("anthropic-otel: could not record a failed call", exc_info=True)
+            abandon(call)
         raise
     try:
         returned(call, token, result)
     except Exception:
         log.debug("anthropic-otel: could not record what a call returned", exc_info=True)
+        abandon(call)
     return result
 
 
 def build_request(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """`BaseClient._build_request`: called once per HTTP attempt, with `retries_taken`."""
     request = wrapped(*args, **kwargs)
-    call = current_call()
+    call = CURRENT.get()
     if call is not None:
         try:
             note_attempt(call, int(kwargs.get("retries_taken", 0)), request)
@@ -129,7 +133,7 @@ def process_response(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwa
 
     Works for the async variant too: the response is an argument, so nothing needs awaiting here.
     """
-    call = current_call()
+    call = CURRENT.get()
     if call is not None:
         response = kwargs.get("response")
         if response is not None:
@@ -144,7 +148,7 @@ def should_retry(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs:
     which otherwise never reaches the application or `_process_response`.
     """
     retry = wrapped(*args, **kwargs)
-    call = current_call()
+    call = CURRENT.get()
     if retry is True and call is not None:
         try:
             note_retry(call, args[0] if args else kwargs.get("response"))

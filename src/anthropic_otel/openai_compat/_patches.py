@@ -17,8 +17,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from anthropic_otel._call.call import Call, current_call, enter
-from anthropic_otel._call.end import end
+from anthropic_otel._call.call import CURRENT, Call, enter
+from anthropic_otel._call.end import abandon, end
 from anthropic_otel._call.outcome import Outcome, response_body
 from anthropic_otel._hooks.calls import failed, returned
 from anthropic_otel._hooks.results import close, close_async
@@ -81,11 +81,13 @@ def create_sync(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: 
             failed(call, token, error)
         except Exception:
             log.debug("anthropic-otel: could not record a failed chat completion", exc_info=True)
+            abandon(call)
         raise
     try:
         returned(call, token, result, _adopt)
     except Exception:
         log.debug("anthropic-otel: could not record a chat completion", exc_info=True)
+        abandon(call)
     return result
 
 
@@ -108,18 +110,20 @@ async def create_async(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], k
             failed(call, token, error)
         except Exception:
             log.debug("anthropic-otel: could not record a failed chat completion", exc_info=True)
+            abandon(call)
         raise
     try:
         returned(call, token, result, _adopt)
     except Exception:
         log.debug("anthropic-otel: could not record a chat completion", exc_info=True)
+        abandon(call)
     return result
 
 
 def build_request(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """`BaseClient._build_request(options, ...)`: once per HTTP attempt."""
     request = wrapped(*args, **kwargs)
-    call = current_call()
+    call = CURRENT.get()
     if call is not None:
         try:
             _start.note_attempt(call, request, args[0] if args else kwargs.get("options"))
@@ -130,7 +134,7 @@ def build_request(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs
 
 def process_response(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """`{Sync,Async}APIClient._process_response(response=...)`: the successful HTTP response (headers)."""
-    call = current_call()
+    call = CURRENT.get()
     response = kwargs.get("response")
     if call is not None and response is not None:
         call.response = response

@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 from opentelemetry.trace import SpanKind
 
-from anthropic_otel._call.call import Call, current_call
+from anthropic_otel._call.call import CURRENT, Call
 from anthropic_otel._call.start import scope_attributes
 from anthropic_otel._diagnostics import CODES, Finding
 from anthropic_otel._read.attributes import server_attributes
@@ -39,7 +39,7 @@ def begin(telemetry: Telemetry, hosts: Collection[str], resource: Any, kwargs: M
     Out of it: a client whose base URL is not a Claude API host, or a call made inside one we
     already record (so helpers that call `create` themselves still make one span).
     """
-    if current_call() is not None:
+    if CURRENT.get() is not None:
         return None
     client = resource._client
     url = client.base_url
