@@ -116,10 +116,12 @@ class Setup:
         if instrument:
             from anthropic_otel import AnthropicInstrumentor
 
+            # With the providers registered, as `opentelemetry-instrument` has them: no tracer provider is
+            # named, so the span of a client the SDK traces is enriched wherever it goes (the test's own
+            # provider included). Without, the provider is named, as an in-code user names it.
+            named = {} if register else {"tracer_provider": self.tracer_provider}
             AnthropicInstrumentor().instrument(
-                tracer_provider=self.tracer_provider,
-                meter_provider=self.meter_provider,
-                logger_provider=self.logger_provider,
+                **named, meter_provider=self.meter_provider, logger_provider=self.logger_provider
             )
 
     def summary(self) -> dict[str, Any]:
