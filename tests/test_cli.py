@@ -13,9 +13,10 @@ from typing import Any
 import anthropic
 import pytest
 
-from anthropic_otel import _demo, cli
+from anthropic_otel import AnthropicInstrumentor, _demo, _doctor, cli
 from anthropic_otel.diagnostics import CODES
 from tests.conftest import SDK_TRACES, OTLPReceiver
+from tests.user_venvs import user_venv
 
 ROUTES = ["triage", "triage", "triage", "reply-draft", "order-lookup", "order-lookup", "triage", "reply-draft"]
 ROUTES += ["reply-draft", "backlog", "backlog", "backlog", "backlog"]
@@ -157,22 +158,47 @@ def test_live_demo_refuses_without_a_key(monkeypatch: pytest.MonkeyPatch, capsys
 
 # -- doctor ------------------------------------------------------------------------------------
 
+# A subprocess only a hang keeps running this long; a busy machine can take a minute to start one.
+HANG_S = 600
 
-def doctor(*args: str, command: tuple[str, ...] = (), **env: str) -> subprocess.CompletedProcess[str]:
-    """`anthropic-otel doctor` in a fresh process with no OTEL_* / ANTHROPIC_* settings but `env`."""
+
+class Doctor:
+    """`anthropic-otel doctor` run in this process (no global providers exist here, as in a fresh
+    one), with no OTEL_* / ANTHROPIC_* settings but those a test gives."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        self.monkeypatch = monkeypatch
+        self.capsys = capsys
+
+    def __call__(self, *args: str, **env: str) -> tuple[int, list[str]]:
+        with self.monkeypatch.context() as patch:
+            for key in os.environ:
+                if key.startswith(("OTEL_", "ANTHROPIC_")) or key == "COLUMNS":
+                    patch.delenv(key)
+            for key, value in env.items():
+                patch.setenv(key, value)
+            code = cli.main(["doctor", *args])
+        return code, lines(self.capsys.readouterr().out)
+
+
+@pytest.fixture
+def doctor(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Doctor:
+    assert not AnthropicInstrumentor().is_instrumented_by_opentelemetry
+    # The default endpoints, where OTLP exporters send when none is set, point at a closed port:
+    # whether this machine runs a collector on 4317/4318 must not change the outcome.
+    closed = {"grpc": f"127.0.0.1:{closed_port()}", "http/protobuf": f"http://127.0.0.1:{closed_port()}"}
+    monkeypatch.setattr(_doctor, "DEFAULT_ENDPOINTS", closed)
+    return Doctor(monkeypatch, capsys)
+
+
+def doctor_process(*command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`command` (a doctor) in a fresh process with no OTEL_* / ANTHROPIC_* settings but `env`."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "ANTHROPIC_")) and k != "COLUMNS"}
-    return subprocess.run(
-        [*command, sys.executable, "-m", "anthropic_otel.cli", "doctor", *args],
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return subprocess.run(command, env={**clean, **env}, capture_output=True, text=True, timeout=HANG_S, check=False)
 
 
-def lines(result: subprocess.CompletedProcess[str]) -> list[str]:
-    return [re.sub(r" +", " ", line.strip()) for line in result.stdout.splitlines()]
+def lines(output: str) -> list[str]:
+    return [re.sub(r" +", " ", line.strip()) for line in output.splitlines()]
 
 
 def closed_port() -> int:
@@ -181,10 +207,9 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_doctor_with_nothing_configured() -> None:
-    result = doctor()
-    assert result.returncode == 0, result.stderr
-    found = lines(result)
+def test_doctor_with_nothing_configured(doctor: Doctor) -> None:
+    code, found = doctor()
+    assert code == 0
     assert f"ok anthropic SDK anthropic {anthropic.__version__} is installed" in found
     sdk = (
         "info SDK tracing this SDK can trace by itself (1.14+), but with no global tracer provider it does not; "
@@ -202,16 +227,74 @@ def test_doctor_with_nothing_configured() -> None:
         "ok content capture off (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT not set): "
         "no prompt or reply text is recorded" in found
     )
+    # No endpoint set: the default one the exporters would send to is checked, and nothing listens.
+    default = _doctor.DEFAULT_ENDPOINTS["grpc"]  # the suite's environment has opentelemetry-distro
+    port = default.rsplit(":", 1)[1]
+    (endpoint,) = [line for line in found if "OTLP endpoint" in line]
+    assert endpoint == (
+        f"warn OTLP endpoint OTEL_EXPORTER_OTLP_ENDPOINT is not set: OTLP exporters send to {default} (grpc), "
+        f"which does not answer: nothing accepts connections at 127.0.0.1:{port} (Connection refused)"
+    )
+    assert found[found.index(endpoint) + 1].startswith("→ start a collector there (docker compose")
     assert not any(line.startswith("FAIL") for line in found)
-    assert doctor("--strict").returncode == 1
+    assert found[-1] == "4 ok, 1 info, 6 warnings, 0 problems"
+    assert doctor("--strict")[0] == 1
+
+
+def test_doctor_checks_the_default_endpoint_when_none_is_set(doctor: Doctor, otlp_receiver: OTLPReceiver) -> None:
+    doctor.monkeypatch.setitem(_doctor.DEFAULT_ENDPOINTS, "http/protobuf", otlp_receiver.endpoint)
+    _, found = doctor(OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf")
+    (line,) = [line for line in found if "OTLP endpoint" in line]
+    assert line == (
+        f"ok OTLP endpoint OTEL_EXPORTER_OTLP_ENDPOINT is not set: OTLP exporters send to {otlp_receiver.endpoint} "
+        f"(http/protobuf), which answers: POST {otlp_receiver.endpoint}/v1/traces answered 200"
+    )
+    # Exporters that are not OTLP need no endpoint: none is checked.
+    _, found = doctor(OTEL_TRACES_EXPORTER="console", OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="none")
+    assert [line for line in found if "OTLP" in line] == []
+
+
+def test_a_check_that_raises_is_a_finding_and_the_doctor_goes_on(doctor: Doctor) -> None:
+    def broken() -> list[_doctor.Check]:
+        raise ModuleNotFoundError("No module named 'opentelemetry.exporter'")
+
+    groups = dict(_doctor.GROUPS)
+    groups["OTLP"] = broken
+    doctor.monkeypatch.setattr(_doctor, "GROUPS", tuple(groups.items()))
+    code, found = doctor()
+    assert code == 0
+    index = found.index("warn OTLP could not be checked: ModuleNotFoundError: No module named 'opentelemetry.exporter'")
+    assert found[index + 1] == "→ please report this with the output of pip list"
+    assert any(line.startswith("ok diagnostics") for line in found[index:])  # the groups after it ran
+
+
+def test_doctor_in_an_environment_with_only_the_cli_extra() -> None:
+    """What `pip install "anthropic-otel[cli]"` gives: no OTLP exporter, no distro, no dev tools."""
+    bin_dir = user_venv("user-cli", "-e .[cli]")
+    result = doctor_process(str(bin_dir / "anthropic-otel"), "doctor")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    found = lines(result.stdout)
+    assert (
+        "warn OTLP exporter protocol http/protobuf (default) but opentelemetry-exporter-otlp-proto-http "
+        "is not installed" in found
+    )
+    # Nothing configured: the exporters' default endpoint is checked (whatever this machine runs there).
+    with socket.socket() as sock:
+        listening = sock.connect_ex(("localhost", 4318)) == 0
+    (line,) = [line for line in found if "OTLP endpoint" in line]
+    prefix = "OTLP endpoint OTEL_EXPORTER_OTLP_ENDPOINT is not set: OTLP exporters send to http://localhost:4318"
+    assert line.startswith(f"ok {prefix}" if listening else f"warn {prefix}")
+    assert found[-1].endswith(f"{6 - listening} warnings, 0 problems")
 
 
 def test_doctor_with_sdk_tracing_and_a_real_global_tracer_provider() -> None:
     instrument = str(Path(sys.executable).with_name("opentelemetry-instrument"))
     exporters = ("--traces_exporter", "console", "--metrics_exporter", "none", "--logs_exporter", "none")
-    result = doctor(command=(instrument, *exporters))
+    command = (instrument, *exporters, sys.executable, "-m", "anthropic_otel.cli", "doctor")
+    result = doctor_process(*command)
     assert result.returncode == 0, result.stderr
-    found = lines(result)
+    found = lines(result.stdout)
     sdk = (
         "info SDK tracing on: the SDK (1.14+) makes each call's span with the global tracer provider; "
         "anthropic-otel enriches it"
@@ -230,63 +313,62 @@ def test_doctor_with_sdk_tracing_and_a_real_global_tracer_provider() -> None:
     assert "info exporter env OTEL_TRACES_EXPORTER=console" in found
     # The same, with the SDK's own tracing switched off by its environment variable.
     if SDK_TRACES:
-        off = doctor(command=(instrument, *exporters), ANTHROPIC_OPEN_TELEMETRY="false")
+        off = doctor_process(*command, ANTHROPIC_OPEN_TELEMETRY="false")
         message = "the SDK's own tracing is off (ANTHROPIC_OPEN_TELEMETRY=false): anthropic-otel makes the spans"
-        assert f"info SDK tracing {message}" in lines(off)
+        assert f"info SDK tracing {message}" in lines(off.stdout)
 
 
-def test_doctor_says_a_closed_otlp_endpoint_does_not_answer() -> None:
+def test_doctor_says_a_closed_otlp_endpoint_does_not_answer(doctor: Doctor) -> None:
     port = closed_port()
     endpoint = f"http://127.0.0.1:{port}"
-    result = doctor(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf")
-    assert result.returncode == 0, result.stderr
-    (line,) = [line for line in lines(result) if "OTLP endpoint" in line]
+    code, found = doctor(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf")
+    assert code == 0
+    (line,) = [line for line in found if "OTLP endpoint" in line]
     assert line.startswith(
         f"FAIL OTLP endpoint {endpoint} (OTEL_EXPORTER_OTLP_ENDPOINT) does not answer: "
         f"nothing accepts connections at 127.0.0.1:{port}"
     )
-    assert "start the collector" in result.stdout
-    assert doctor("--strict", OTEL_EXPORTER_OTLP_ENDPOINT=endpoint).returncode == 1
+    assert found[found.index(line) + 1].startswith("→ start the collector")
+    assert doctor("--strict", OTEL_EXPORTER_OTLP_ENDPOINT=endpoint)[0] == 1
 
 
-def test_doctor_says_a_listening_otlp_endpoint_answers(otlp_receiver: OTLPReceiver) -> None:
+def test_doctor_says_a_listening_otlp_endpoint_answers(doctor: Doctor, otlp_receiver: OTLPReceiver) -> None:
     endpoint = otlp_receiver.endpoint
-    result = doctor(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf")
-    (line,) = [line for line in lines(result) if "OTLP endpoint" in line]
+    _, found = doctor(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf")
+    (line,) = [line for line in found if "OTLP endpoint" in line]
     assert line == (
         f"ok OTLP endpoint {endpoint} (OTEL_EXPORTER_OTLP_ENDPOINT, http/protobuf) answers: "
         f"POST {endpoint}/v1/traces answered 200"
     )
 
 
-def test_doctor_reports_disabled_instrumentation_and_content_capture() -> None:
-    result = doctor(
+def test_doctor_reports_disabled_instrumentation_and_content_capture(doctor: Doctor) -> None:
+    code, found = doctor(
         OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="requests, anthropic_otel",
         OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="true",
     )
-    found = lines(result)
     assert "FAIL disabled OTEL_PYTHON_DISABLED_INSTRUMENTATIONS names 'anthropic_otel': zero-code skips us" in found
     assert (
         "info content capture on (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true): "
         "prompts and replies go into spans and may hold personal data; values cut at 4096 characters, "
         "no redaction hook" in found
     )
-    assert result.returncode == 0
+    assert code == 0
 
 
-def test_doctor_says_which_diagnostics_are_on() -> None:
-    found = lines(doctor())
+def test_doctor_says_which_diagnostics_are_on(doctor: Doctor) -> None:
+    _, found = doctor()
     assert (
         f"ok diagnostics all {len(CODES)} on (ANTHROPIC_OTEL_DIAGNOSTICS not set); "
         "findings warned once per code and route" in found
     )
-    some = lines(doctor(ANTHROPIC_OTEL_DIAGNOSTICS="all,-history_dropped", ANTHROPIC_OTEL_DIAGNOSTICS_WARN="never"))
+    _, some = doctor(ANTHROPIC_OTEL_DIAGNOSTICS="all,-history_dropped", ANTHROPIC_OTEL_DIAGNOSTICS_WARN="never")
     on = ", ".join(code for code in CODES if code != "history_dropped")
     assert (
         f"ok diagnostics {len(CODES) - 1} of {len(CODES)} on: {on}; off: history_dropped "
         "(ANTHROPIC_OTEL_DIAGNOSTICS=all,-history_dropped); findings not logged" in some
     )
-    off = lines(doctor(ANTHROPIC_OTEL_DIAGNOSTICS="none,max_token_reached"))
+    _, off = doctor(ANTHROPIC_OTEL_DIAGNOSTICS="none,max_token_reached")
     assert "warn diagnostics ANTHROPIC_OTEL_DIAGNOSTICS names unknown codes: max_token_reached" in off
     assert (
         "info diagnostics all off (ANTHROPIC_OTEL_DIAGNOSTICS=none,max_token_reached): "
@@ -294,14 +376,13 @@ def test_doctor_says_which_diagnostics_are_on() -> None:
     )
 
 
-def test_doctor_reports_where_content_goes_its_limit_hook_and_the_sdk_copy() -> None:
-    result = doctor(
+def test_doctor_reports_where_content_goes_its_limit_hook_and_the_sdk_copy(doctor: Doctor) -> None:
+    _, found = doctor(
         OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="event_only",
         ANTHROPIC_OTEL_CONTENT_MAX_LENGTH="1000",
         ANTHROPIC_OTEL_CONTENT_HOOK="app.telemetry:redact",
         ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE="content",
     )
-    found = lines(result)
     assert (
         "info content capture on (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=event_only): "
         "prompts and replies go into events and may hold personal data; values cut at 1000 characters, "

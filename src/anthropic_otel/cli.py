@@ -174,7 +174,7 @@ def demo(args: argparse.Namespace, console: Console) -> int:
     console.print(f"[bold]anthropic-otel demo[/bold]: a ticket-triage service calling {where}")
     endpoint = args.otlp or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None
     if endpoint:
-        from anthropic_otel._doctor import probe  # noqa: PLC0415 - uses rich, checked for in main()
+        from anthropic_otel._probe import probe  # noqa: PLC0415
 
         answers, detail = probe(endpoint, "http/protobuf")
         if not answers:  # exporting would only retry for ~20 s at exit; say so now and show it here
