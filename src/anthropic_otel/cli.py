@@ -24,7 +24,15 @@ try:
     from rich.console import Console
     from rich.markup import escape
     from rich.padding import Padding
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     HAVE_RICH = True
 except ImportError:  # the command's one extra dependency; main() says how to install it
@@ -98,13 +106,18 @@ def demo(args: argparse.Namespace, console: Console) -> int:
     seconds = args.duration
     steps = _demo_workload.LIVE_ROUND if seconds is not None else _demo_workload.STEPS
     if seconds is None:
-        columns: tuple[object, ...] = (SpinnerColumn(), TextColumn("calling Claude"), BarColumn(), MofNCompleteColumn())
+        columns: tuple[ProgressColumn, ...] = (
+            SpinnerColumn(),
+            TextColumn("calling Claude"),
+            BarColumn(),
+            MofNCompleteColumn(),
+        )
     else:
         console.print(f"Running for {seconds:g} s, the same {len(steps)} steps in each round (Ctrl-C ends it early)")
         columns = (SpinnerColumn(), TextColumn("{task.fields[calls]:,} calls"), BarColumn(), TimeElapsedColumn())
     start = time.monotonic()
     try:
-        with Progress(*columns, console=console) as progress:  # type: ignore[arg-type]
+        with Progress(*columns, console=console) as progress:
             task = progress.add_task("", total=len(steps) if seconds is None else seconds, calls=0)
 
             def on_step(step: _demo.StepDone) -> None:
