@@ -161,7 +161,10 @@ def begin(telemetry: Telemetry, client: Any, args: tuple[Any, ...], kwargs: dict
         if telemetry.content is not None and operation.kind == "message":
             record.content = telemetry.content.begin(request, client)
         if not client_makes_span(client):
-            record.span = telemetry.tracer.start_span(operation.name, kind=SpanKind.CLIENT, attributes=attributes)
+            # Started when the record was (its clock is the call's): TTFT and duration count from there.
+            record.span = telemetry.tracer.start_span(
+                operation.name, kind=SpanKind.CLIENT, attributes=attributes, start_time=record.start_ns
+            )
         return record
     except Exception:
         log.debug("anthropic-otel: could not begin recording a call", exc_info=True)
