@@ -131,7 +131,7 @@ def test_a_failing_detector_changes_nothing_for_the_call_nor_the_others(
 
 
 def test_the_readme_checklist_lists_exactly_the_codes_with_their_symptoms() -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).parent.parent / "docs" / "diagnostics.md").read_text(encoding="utf-8")
     section = readme.split("## Troubleshooting checklist\n", 1)[1].split("\n## ", 1)[0]
     rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| ") and "`" in line]
     listed = {row[1].strip("`"): row[0].removeprefix("| ") for row in rows}

@@ -7,15 +7,18 @@ are known exactly.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from anthropic_otel.testing import FakeClaudeAPI, MessageReply
 from tests.conftest import API_KEY, SDK_TRACES, OTLPReceiver
+from tests.user_venvs import user_venv
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCOPE = "com.anthropic.sdk.python" if SDK_TRACES else "anthropic_otel"
@@ -32,8 +35,12 @@ def example_env(api: FakeClaudeAPI, receiver: OTLPReceiver, **extra: str) -> dic
     return env
 
 
-def run(command: list[str], env: dict[str, str]) -> str:
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+# A subprocess only a hang keeps running this long; a busy machine can take a minute to start one.
+HANG_S = 600
+
+
+def run(command: list[str], env: dict[str, str], cwd: Optional[Path] = None) -> str:
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=HANG_S, check=False, cwd=cwd)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -78,12 +85,61 @@ def read_env_file(path: Path) -> dict[str, str]:
     return dict(pairs)
 
 
-def test_zero_code(api: FakeClaudeAPI, otlp_receiver: OTLPReceiver) -> None:
+def console_output(stdout: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The spans, metric exports and log records that the console exporters printed, as JSON."""
+    decoder = json.JSONDecoder()
+    found: list[dict[str, Any]] = []
+    for match in re.finditer(r"^\{$", stdout, flags=re.MULTILINE):
+        found.append(decoder.raw_decode(stdout, match.start())[0])
+    spans = [item for item in found if "context" in item and "kind" in item]
+    metrics = [item for item in found if "resource_metrics" in item]
+    logs = [item for item in found if "body" in item]
+    assert len(spans) + len(metrics) + len(logs) == len(found)
+    return spans, metrics, logs
+
+
+def metric_names(exports: list[dict[str, Any]]) -> set[str]:
+    return {
+        metric["name"]
+        for export in exports
+        for resource in export["resource_metrics"]
+        for scope in resource["scope_metrics"]
+        for metric in scope["metrics"]
+    }
+
+
+def test_zero_code_as_the_env_file_is_prints_to_the_console(api: FakeClaudeAPI, otlp_receiver: OTLPReceiver) -> None:
+    """The example's defaults need nothing running: the span, metrics and call record print."""
     dotenv = read_env_file(EXAMPLES / "zero_code" / ".env.example")
-    assert dotenv["OTEL_TRACES_EXPORTER"] == dotenv["OTEL_METRICS_EXPORTER"] == "otlp"
-    assert dotenv["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
+    assert [dotenv[f"OTEL_{signal}_EXPORTER"] for signal in ("TRACES", "METRICS", "LOGS")] == ["console"] * 3
     assert dotenv["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] == "false"
-    # The file as a user sources it, but pointed at the fake API and the test's receiver.
+    # The file as a user sources it, but pointed at the fake API (and a receiver that must get nothing).
+    env = example_env(api, otlp_receiver, **{key: value for key, value in dotenv.items() if key.startswith("OTEL_")})
+    api.queue(MessageReply(text="billing", usage={"input_tokens": 31, "output_tokens": 1}))
+    instrument = Path(sys.executable).with_name("opentelemetry-instrument")
+    stdout = run([str(instrument), sys.executable, str(EXAMPLES / "zero_code" / "app.py")], env)
+    assert "reply: billing\n" in stdout
+    spans, metrics, logs = console_output(stdout)
+    (span,) = [span for span in spans if span["name"].startswith("anthropic.")]
+    assert (span["name"], span["kind"]) == ("anthropic.messages.create", "SpanKind.CLIENT")
+    assert [span["attributes"]["anthropic.request.id"]] == request_ids(stdout)
+    assert (span["attributes"]["gen_ai.request.model"], span["attributes"]["gen_ai.usage.input_tokens"]) == (
+        "claude-haiku-4-5",
+        31,
+    )
+    assert span["resource"]["attributes"]["service.name"] == "ticket-triage"
+    assert {"gen_ai.client.token.usage", "gen_ai.client.operation.duration"} <= metric_names(metrics)
+    assert [log["event_name"] for log in logs] == ["anthropic.call"]
+    assert otlp_receiver.bodies == []
+
+
+def test_zero_code_sends_to_the_collector_once_the_exporters_say_otlp(
+    api: FakeClaudeAPI, otlp_receiver: OTLPReceiver
+) -> None:
+    """What the env file's comment says to do once the stack runs: the three exporters to otlp."""
+    dotenv = read_env_file(EXAMPLES / "zero_code" / ".env.example")
+    assert dotenv["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
+    dotenv.update({f"OTEL_{signal}_EXPORTER": "otlp" for signal in ("TRACES", "METRICS", "LOGS")})
     env = example_env(api, otlp_receiver, **{key: value for key, value in dotenv.items() if key.startswith("OTEL_")})
     api.queue(MessageReply(text="billing", usage={"input_tokens": 31, "output_tokens": 1}))
     instrument = Path(sys.executable).with_name("opentelemetry-instrument")
@@ -95,6 +151,53 @@ def test_zero_code(api: FakeClaudeAPI, otlp_receiver: OTLPReceiver) -> None:
     assert [found["anthropic.request.id"]] == request_ids(stdout)
     assert (found["gen_ai.request.model"], found["gen_ai.usage.input_tokens"]) == ("claude-haiku-4-5", 31)
     assert "gen_ai.client.token.usage" in otlp_receiver.metric_names
+
+
+# The README's five-minute path, step 2, as it stands there (the test runs it; keep both in step).
+README_INSTALL = 'pip install "./anthropic-otel[cli]" opentelemetry-distro'
+README_CONSOLE = """\
+python -m anthropic_otel.testing --port 8080 &      # the fake Claude API on 127.0.0.1:8080
+export ANTHROPIC_BASE_URL=http://127.0.0.1:8080 ANTHROPIC_API_KEY=sk-ant-fake
+opentelemetry-instrument --traces_exporter console --metrics_exporter none --logs_exporter none \\
+    python anthropic-otel/examples/zero_code/app.py
+"""
+
+
+def test_the_readme_five_minute_path_prints_one_span_in_the_console(tmp_path: Path) -> None:
+    """In a virtualenv with what the README installs, its commands print the span, with no key."""
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    assert f"\n{README_INSTALL}\n" in readme
+    assert f"```bash\n{README_CONSOLE}```" in readme
+    bin_dir = user_venv("user-readme", "-e .[cli] opentelemetry-distro")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("OTEL_", "ANTHROPIC_"))}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
+    (tmp_path / "anthropic-otel").symlink_to(EXAMPLES.parent)  # where the README's clone would be
+    port = free_port()
+    commands = README_CONSOLE.replace("8080", str(port)).splitlines()
+    fake = subprocess.Popen(
+        ["bash", "-c", f"exec {commands[0].split('&')[0]}"], env=env, stdout=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    try:
+        assert fake.stdout is not None
+        assert fake.stdout.readline().startswith(f"fake Claude API at http://127.0.0.1:{port}")  # it is up
+        stdout = run(["bash", "-c", "\n".join(commands[1:])], env, cwd=tmp_path)
+    finally:
+        fake.terminate()
+        fake.wait(timeout=HANG_S)
+    assert stdout.startswith("reply: ")
+    spans, metrics, logs = console_output(stdout)
+    assert (metrics, logs) == ([], [])
+    (span,) = spans
+    assert span["name"] == "anthropic.messages.create"
+    assert [span["attributes"]["anthropic.request.id"]] == request_ids(stdout)
+    assert span["attributes"]["gen_ai.request.model"] == "claude-haiku-4-5"
+    assert span["attributes"]["gen_ai.response.finish_reasons"] == ["end_turn"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def test_streaming(api: FakeClaudeAPI, otlp_receiver: OTLPReceiver) -> None:

@@ -549,8 +549,9 @@ def test_opentelemetry_instrument_finds_the_entry_point(api: FakeClaudeAPI, tmp_
         "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": disabled,
     }
     instrument = Path(sys.executable).with_name("opentelemetry-instrument")
+    # The timeout only catches a hang: on a busy machine, starting the process alone can take a minute.
     result = subprocess.run(
-        [str(instrument), sys.executable, str(app)], env=env, capture_output=True, text=True, timeout=120, check=True
+        [str(instrument), sys.executable, str(app)], env=env, capture_output=True, text=True, timeout=600, check=True
     )
 
     response_id = re.search(r"RESPONSE_ID=(msg_\w+)", result.stdout).group(1)  # type: ignore[union-attr]

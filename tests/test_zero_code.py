@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from anthropic_otel.testing import FakeClaudeAPI
 from tests.conftest import API_KEY, SDK_TRACES, OTLPReceiver
 
@@ -38,8 +36,9 @@ def run_instrumented(api: FakeClaudeAPI, tmp_path: Path, **extra_env: str) -> su
         **extra_env,
     }
     instrument = Path(sys.executable).with_name("opentelemetry-instrument")
+    # The timeout only catches a hang: on a busy machine, starting the process alone can take a minute.
     return subprocess.run(
-        [str(instrument), sys.executable, str(app)], env=env, capture_output=True, text=True, timeout=120, check=True
+        [str(instrument), sys.executable, str(app)], env=env, capture_output=True, text=True, timeout=600, check=True
     )
 
 
@@ -105,8 +104,9 @@ def test_disabled_instrumentations_is_honoured(api: FakeClaudeAPI, tmp_path: Pat
         assert "anthropic.messages.create" not in result.stdout
 
 
-@pytest.mark.parametrize("secret", [API_KEY, "x-api-key"])
-def test_the_api_key_is_in_no_exported_telemetry(api: FakeClaudeAPI, tmp_path: Path, secret: str) -> None:
+def test_the_api_key_is_in_no_exported_telemetry(api: FakeClaudeAPI, tmp_path: Path) -> None:
     result = run_instrumented(api, tmp_path, OTEL_LOGS_EXPORTER="console")
-    assert secret not in result.stdout
-    assert secret not in result.stderr
+    assert "REQUEST_ID=req_" in result.stdout
+    for secret in (API_KEY, "x-api-key"):  # one run checked for both: each start of a process costs seconds
+        assert secret not in result.stdout
+        assert secret not in result.stderr

@@ -3,10 +3,12 @@
 Each check is one line with a level (`ok`, `info`, `warn`, `FAIL`) and, where something can be
 done, the fix on the line below. It reads only this process: the installed SDK and whether it
 traces by itself, our entry point and whether the instrumentation is active, the global
-providers and their exporters, the OTLP endpoint (probed with a 1-second timeout), the switches
-that disable us, whether message content is captured, and which diagnostics are on. Run it the way the app runs
+providers and their exporters, the OTLP endpoint (the configured one, or the default one the
+exporters would use; probed with a 1-second timeout), the switches that disable us, whether
+message content is captured, and which diagnostics are on. Run it the way the app runs
 (`opentelemetry-instrument anthropic-otel doctor` for zero-code set-ups) to see the app's view.
-It needs only the OpenTelemetry API: no SDK, exporter or anthropic import is required.
+It needs only the OpenTelemetry API: no SDK, exporter or anthropic import is required, and it
+never raises (a check that cannot run is reported as a finding).
 """
 
 from __future__ import annotations
@@ -14,13 +16,9 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import os
-import socket
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Optional
-from urllib.parse import urlsplit
+from typing import Any, Callable, Optional
 
 from opentelemetry import metrics, trace
 from opentelemetry._logs import get_logger_provider
@@ -30,16 +28,16 @@ from rich.markup import escape
 from anthropic_otel import AnthropicInstrumentor, __version__
 from anthropic_otel._config import capture_mode
 from anthropic_otel._diagnostics import CODES, parse_selection
+from anthropic_otel._probe import probe
 from anthropic_otel._sdk import sdk_has_tracing
 
-__all__ = ["ENTRY_POINT", "Check", "checks", "probe", "run"]
+__all__ = ["ENTRY_POINT", "Check", "checks", "run"]
 
 ENTRY_POINT = "anthropic_otel"
 ENTRY_POINT_GROUP = "opentelemetry_instrumentor"
 CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 DIAGNOSTICS_ENV = "ANTHROPIC_OTEL_DIAGNOSTICS"
 DIAGNOSTICS_WARN_ENV = "ANTHROPIC_OTEL_DIAGNOSTICS_WARN"
-TIMEOUT_S = 1.0
 _STYLES = {
     "ok": "[green]ok  [/green]",
     "info": "[blue]info[/blue]",
@@ -47,6 +45,8 @@ _STYLES = {
     "fail": "[red]FAIL[/red]",
 }
 _SIGNALS = ("TRACES", "METRICS", "LOGS")
+# Where OTLP exporters send when no endpoint is configured (the OTLP exporter specification's defaults).
+DEFAULT_ENDPOINTS = {"grpc": "localhost:4317", "http/protobuf": "http://localhost:4318"}
 
 
 @dataclass(frozen=True)
@@ -179,42 +179,27 @@ def provider_checks() -> list[Check]:
     return found
 
 
-def probe(endpoint: str, protocol: str, timeout: float = TIMEOUT_S) -> tuple[bool, str]:
-    """Whether an OTLP endpoint answers: a TCP connect, then for OTLP/HTTP an empty POST to /v1/traces."""
-    url = urlsplit(endpoint if "://" in endpoint else f"http://{endpoint}")
-    host = url.hostname or "localhost"
-    port = url.port or (443 if url.scheme == "https" else 80)
+def _installed(module: str) -> bool:
+    """Whether `module` can be imported, without importing it; never raises.
+
+    `importlib.util.find_spec("a.b.c")` imports `a.b` first and raises when that is missing (as
+    `opentelemetry.exporter` is where no exporter is installed), instead of returning None.
+    """
     try:
-        with socket.create_connection((host, port), timeout=timeout):
-            pass
-    except OSError as error:
-        return False, f"nothing accepts connections at {host}:{port} ({error.strerror or error})"
-    if protocol == "grpc":
-        return True, f"{host}:{port} accepts connections"
-    target = endpoint.rstrip("/") + "/v1/traces" if "/v1/" not in url.path else endpoint
-    request = urllib.request.Request(
-        target, data=b"", method="POST", headers={"content-type": "application/x-protobuf"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return True, f"POST {target} answered {response.status}"
-    except urllib.error.HTTPError as error:
-        return error.code != 404, f"POST {target} answered {error.code}" + (
-            " (is this an OTLP/HTTP receiver?)" if error.code == 404 else ""
-        )
-    except (OSError, ValueError) as error:
-        return False, f"POST {target} got no answer within {timeout:g}s ({getattr(error, 'reason', error)})"
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def otlp_checks() -> list[Check]:
     configured = os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
-    distro = importlib.util.find_spec("opentelemetry.distro") is not None
+    distro = _installed("opentelemetry.distro")
     protocol = configured or ("grpc" if distro else "http/protobuf")
     found = []
     module = "grpc" if protocol == "grpc" else "http"
     exporters = [os.environ.get(f"OTEL_{signal}_EXPORTER", "otlp") for signal in _SIGNALS]  # the distro's default
     uses_otlp = any("otlp" in exporter for exporter in exporters)
-    if uses_otlp and importlib.util.find_spec(f"opentelemetry.exporter.otlp.proto.{module}") is None:
+    if uses_otlp and not _installed(f"opentelemetry.exporter.otlp.proto.{module}"):
         package = f"opentelemetry-exporter-otlp-proto-{module}"
         source = (
             "OTEL_EXPORTER_OTLP_PROTOCOL" if configured else "opentelemetry-distro's default" if distro else "default"
@@ -226,9 +211,7 @@ def otlp_checks() -> list[Check]:
     endpoints = {"": os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")}
     endpoints.update({f"_{s}": os.environ.get(f"OTEL_EXPORTER_OTLP_{s}_ENDPOINT") for s in _SIGNALS})
     if uses_otlp and not any(endpoints.values()):
-        default = "localhost:4317" if protocol == "grpc" else "http://localhost:4318"
-        message = f"OTEL_EXPORTER_OTLP_ENDPOINT is not set: OTLP exporters send to {default} ({protocol})"
-        found.append(Check("info", "OTLP endpoint", message))
+        found.append(_default_endpoint_check(protocol))
     for signal, endpoint in endpoints.items():
         if not endpoint:
             continue
@@ -240,6 +223,20 @@ def otlp_checks() -> list[Check]:
             hint = "start the collector (e.g. docker compose -f docker-compose.otel.yml up) or fix the URL"
             found.append(Check("fail", "OTLP endpoint", f"{endpoint} ({variable}) does not answer: {detail}", hint))
     return found
+
+
+def _default_endpoint_check(protocol: str) -> Check:
+    """With no endpoint configured, OTLP exporters send to localhost: whether anything listens there."""
+    default = DEFAULT_ENDPOINTS["grpc" if protocol == "grpc" else "http/protobuf"]
+    setting = f"OTEL_EXPORTER_OTLP_ENDPOINT is not set: OTLP exporters send to {default} ({protocol})"
+    answers, detail = probe(default, protocol)
+    if answers:
+        return Check("ok", "OTLP endpoint", f"{setting}, which answers: {detail}")
+    hint = (
+        "start a collector there (docker compose -f docker-compose.otel.yml up -d), set OTEL_EXPORTER_OTLP_ENDPOINT "
+        "to yours, or print telemetry instead with OTEL_TRACES_EXPORTER=console"
+    )
+    return Check("warn", "OTLP endpoint", f"{setting}, which does not answer: {detail}", hint)
 
 
 def content_checks() -> Iterator[Check]:
@@ -287,16 +284,27 @@ def diagnostics_checks() -> Iterator[Check]:
     yield Check("ok", "diagnostics", f"{scope} ({setting}); findings {logged.get(warn, logged['once'])}")
 
 
+GROUPS: tuple[tuple[str, Callable[[], Iterable[Check]]], ...] = (
+    ("anthropic SDK", sdk_checks),
+    ("instrumentation", instrumentor_checks),
+    ("providers", provider_checks),
+    ("OTLP", otlp_checks),
+    ("content capture", content_checks),
+    ("diagnostics", diagnostics_checks),
+)
+
+
 def checks() -> list[Check]:
-    """Every check, in the order they are printed."""
-    return [
-        *sdk_checks(),
-        *instrumentor_checks(),
-        *provider_checks(),
-        *otlp_checks(),
-        *content_checks(),
-        *diagnostics_checks(),
-    ]
+    """Every check, in the order they are printed. Never raises: the doctor is what users run when
+    something is already wrong, so a group of checks that fails becomes one finding of its own."""
+    found: list[Check] = []
+    for topic, group in GROUPS:
+        try:
+            found.extend(group())
+        except Exception as error:  # e.g. a half-installed package that fails to import
+            message = f"could not be checked: {type(error).__name__}: {error}"
+            found.append(Check("warn", topic, message, "please report this with the output of pip list"))
+    return found
 
 
 def render(console: Console, found: Iterable[Check]) -> None:
