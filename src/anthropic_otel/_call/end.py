@@ -114,11 +114,40 @@ def annotate_sdk_span(call: Call, outcome: Outcome) -> None:
     _annotate_sdk_span(call, outcome, outcome_attributes(call, outcome))
 
 
+# What the SDK's own tracing (1.14 to 2.15) records on a call's span itself: on its span ours would be
+# written twice, or overwrite a value the SDK set earlier (time to first chunk), or add what the SDK
+# chose to leave out (a stop reason it could not accumulate). Only what it leaves out goes on.
+SDK_KEYS = frozenset(
+    {
+        "http.response.status_code",
+        "http.request.resend_count",
+        "error.type",
+        "anthropic.request.id",
+        "anthropic.organization.id",
+        "anthropic.workspace.id",
+        "gen_ai.response.id",
+        "gen_ai.response.model",
+        "gen_ai.response.time_to_first_chunk",
+        "anthropic.message.stop_reason",
+        "gen_ai.usage.input_tokens",
+        "gen_ai.usage.output_tokens",
+        "gen_ai.usage.cache_read.input_tokens",
+        "gen_ai.usage.cache_write.input_tokens",
+        "gen_ai.usage.reasoning.output_tokens",
+        "anthropic.usage.cache_creation.ephemeral_5m_input_tokens",
+        "anthropic.usage.cache_creation.ephemeral_1h_input_tokens",
+        "anthropic.response.service_tier",
+        "anthropic.message.count_tokens.input_tokens",
+    }
+)
+
+
 def _annotate_sdk_span(call: Call, outcome: Outcome, attributes: Attributes) -> None:
     span = call.sdk_span
     if span is not None and span.is_recording() and not call.sdk_annotated:
         call.sdk_annotated = True
-        annotate(call, span, outcome, attributes, own=False)
+        ours = {key: value for key, value in attributes.items() if key not in SDK_KEYS}
+        annotate(call, span, outcome, ours, own=False)
     else:
         _diagnose(call, outcome, None)
 

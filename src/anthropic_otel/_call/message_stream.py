@@ -119,7 +119,9 @@ class StreamRecorder(Recorder):
         """A stream read to its end without `message_stop` was cut by the server: the application saw
         no error, but the call gets `error.type=api_error`, as the SDK records it. A stream closed or
         dropped early is no error: `anthropic.stream.completed=false`."""
-        cut = error is None and exhausted and not self.stopped
+        # Cut short: read to the end through the SDK's stream, which showed a start but no stop (an
+        # application that reads the bytes itself shows us no event: nothing to judge).
+        cut = error is None and exhausted and bool(self.message) and not self.stopped
         extra: Attributes = {"anthropic.stream.completed": self.stopped}
         if self.ttft is not None:
             extra["gen_ai.response.time_to_first_chunk"] = self.ttft
