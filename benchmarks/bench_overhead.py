@@ -279,8 +279,8 @@ MEASURES = (
 
 def client_options(sdk_spans: bool) -> dict[str, Any]:
     options: dict[str, Any] = {"max_retries": 0}
-    if sdk_has_tracing():
-        options["open_telemetry"] = {"tracer_provider": TRACER_PROVIDER} if sdk_spans else False
+    if sdk_has_tracing() and sdk_spans:  # else no provider for the SDK: it makes no span, ours records the call
+        options["open_telemetry"] = {"tracer_provider": TRACER_PROVIDER}
     return options
 
 

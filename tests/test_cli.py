@@ -455,8 +455,11 @@ def test_doctor_with_sdk_tracing_and_a_real_global_tracer_provider() -> None:
     # The same, with the SDK's own tracing switched off by its environment variable.
     if SDK_TRACES:
         off = doctor_process(*command, ANTHROPIC_OPEN_TELEMETRY="false")
-        message = "the SDK's own tracing is off (ANTHROPIC_OPEN_TELEMETRY=false): anthropic-otel makes the spans"
-        assert f"info SDK tracing {message}" in lines(off.stdout)
+        message = (
+            "the SDK's own tracing is off (ANTHROPIC_OPEN_TELEMETRY=false): no call is traced, "
+            "anthropic-otel records metrics and call records only"
+        )
+        assert f"warn SDK tracing {message}" in lines(off.stdout)
 
 
 def test_doctor_says_a_closed_otlp_endpoint_does_not_answer(doctor: Doctor) -> None:

@@ -28,7 +28,7 @@ PUBLIC = {
     "anthropic_otel": ["AnthropicInstrumentor", "__version__", "conversation", "route"],
     "anthropic_otel.openai_compat": ["DEFAULT_HOSTS", "HOSTS_ENV", "OpenAICompatInstrumentor"],
     "anthropic_otel.testing": ["ErrorReply", "FakeClaudeAPI", "Fault", "MessageReply", "RecordedRequest", "ToolUse"],
-    "anthropic_otel.cli": ["main", "metric_totals", "print_report"],
+    "anthropic_otel.cli": ["main", "parse_duration", "print_report"],
 }
 # The entry points of `python -m`: public by being run, exporting nothing.
 RUN_ONLY = {"anthropic_otel.testing.__main__"}

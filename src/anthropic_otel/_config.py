@@ -84,7 +84,8 @@ DISABLED = Variable(
 SDK_TRACING = Variable(
     "ANTHROPIC_OPEN_TELEMETRY",
     "(SDK's)",
-    "`false` switches the SDK's own tracing (1.14+) off; anthropic-otel then makes the span",
+    "`false` switches the SDK's own tracing (1.14+) off; anthropic-otel then makes no span either, "
+    "and records the metrics",
 )
 
 ENVIRONMENT: tuple[Variable, ...] = (

@@ -72,7 +72,12 @@ def sdk_checks() -> list[Check]:
     if not sdk_has_tracing():
         message = "this SDK makes no spans by itself (< 1.14): anthropic-otel makes them"
     elif os.environ.get("ANTHROPIC_OPEN_TELEMETRY", "").lower() == "false":
-        message = "the SDK's own tracing is off (ANTHROPIC_OPEN_TELEMETRY=false): anthropic-otel makes the spans"
+        message = (
+            "the SDK's own tracing is off (ANTHROPIC_OPEN_TELEMETRY=false): no call is traced, "
+            "anthropic-otel records metrics and call records only"
+        )
+        found.append(Check("warn", "SDK tracing", message, "unset ANTHROPIC_OPEN_TELEMETRY to trace calls"))
+        return found
     elif _is_real(trace.get_tracer_provider()):
         message = (
             "on: the SDK (1.14+) makes each call's span with the global tracer provider; anthropic-otel enriches it"

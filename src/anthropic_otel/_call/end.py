@@ -45,7 +45,7 @@ def end(call: Call, outcome: Outcome) -> None:
         attributes = outcome_attributes(call, outcome)
     except Exception:
         log.debug("anthropic-otel: could not read a call's outcome", exc_info=True)
-    span: Optional[Span] = None
+    span: Optional[Span] = call.span  # ended in the `finally`, whatever fails before
     try:
         span = _span_to_end(call)
         if span is not None:

@@ -123,16 +123,24 @@ class StreamRecorder(Recorder):
         # application that reads the bytes itself shows us no event: nothing to judge).
         cut = error is None and exhausted and bool(self.message) and not self.stopped
         extra: Attributes = {"anthropic.stream.completed": self.stopped}
-        if self.ttft is not None:
-            extra["gen_ai.response.time_to_first_chunk"] = self.ttft
+        ttft = self._sdk_time_to_first_chunk() or self.ttft
+        if ttft is not None:
+            extra["gen_ai.response.time_to_first_chunk"] = ttft
         return Outcome(
             self.call.response,
             self.final_message(),
             error,
             "api_error" if cut else None,
-            self.ttft,
+            ttft,
             extra,
         )
+
+    def _sdk_time_to_first_chunk(self) -> Optional[float]:
+        """The time to first chunk the SDK's own span (1.14+) recorded, so that the metric agrees with
+        the span that records the call; None without one (then ours, timed the same way)."""
+        span = self.call.sdk_span
+        value = getattr(span, "attributes", {}).get("gen_ai.response.time_to_first_chunk") if span else None
+        return value if isinstance(value, float) else None
 
 
 class ContentStreamRecorder(StreamRecorder):
