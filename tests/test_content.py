@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from anthropic_otel import AnthropicInstrumentor
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, MessageReply, ToolUse
-from tests.conftest import API_KEY, SDK_TRACES, InMemoryLogExporter, user_message
+from tests.conftest import API_KEY, InMemoryLogExporter, user_message
 
 MODEL = "claude-sonnet-4-6"
 CONTENT_KEYS = {
@@ -31,7 +31,6 @@ CONTENT_KEYS = {
     "anthropic.content.truncated",
 }
 EVENT = "gen_ai.client.inference.operation.details"
-PATHS = ["our-span"] + (["sdk-span"] if SDK_TRACES else [])
 WEATHER_TOOL = {
     "name": "get_weather",
     "description": "The weather in a city",
@@ -41,9 +40,10 @@ WEATHER_TOOL = {
 Instrument = Callable[..., AnthropicInstrumentor]
 
 
-@pytest.fixture(params=PATHS)
-def path(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+@pytest.fixture
+def path(sdk_tracing: bool) -> str:
+    """The span path of the test (conftest's `sdk_tracing`: the SDK's own span on 1.14+, then ours)."""
+    return "sdk-span" if sdk_tracing else "our-span"
 
 
 @pytest.fixture

@@ -361,6 +361,7 @@ SITES = {
     "_call/end.py:set_end_status",
     "_call/event_stream.py:watch_event_stream",
     "_call/message_stream.py:StreamRecorder.__init__",
+    "_call/message_stream.py:StreamRecorder._sdk_time_to_first_chunk",
     "_call/message_stream.py:StreamRecorder._merge_usage",
     "_call/message_stream.py:StreamRecorder._on_message_event",
     "_call/message_stream.py:StreamRecorder.final_message",

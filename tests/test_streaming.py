@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
@@ -47,15 +47,41 @@ def assert_complete(span: Any) -> None:
     assert span.attributes["anthropic.request.id"].startswith("req_")
 
 
+SYNC_AND_ASYNC = pytest.mark.parametrize("async_", [False, True], ids=["sync", "async"])
+
+
+def read_stream(make_client: ClientFactory, async_: bool, read: Callable[[Any], Any]) -> tuple[Any, Any]:
+    """`(stream, read(stream))` of a `create(stream=True)` call, sync, or async with `read` a coroutine function."""
+    if not async_:
+        stream = make_client().messages.create(stream=True, **create_kwargs())
+        return stream, read(stream)
+
+    async def run() -> tuple[Any, Any]:
+        client = make_client(async_=True)
+        stream = await client.messages.create(stream=True, **create_kwargs())
+        try:
+            return stream, await read(stream)
+        finally:
+            await client.close()
+
+    return asyncio.run(run())
+
+
+async def _all_types(stream: Any) -> list[str]:
+    return [event.type async for event in stream]
+
+
+@SYNC_AND_ASYNC
 def test_create_stream_read_to_the_end(
+    async_: bool,
     api: FakeClaudeAPI,
     make_client: ClientFactory,
     span_exporter: InMemorySpanExporter,
     metric_reader: InMemoryMetricReader,
 ) -> None:
     api.queue(MessageReply(text=TEXT, usage=USAGE))
-    stream = make_client().messages.create(stream=True, **create_kwargs())
-    events = [event.type for event in stream]
+    read = _all_types if async_ else (lambda stream: [event.type for event in stream])
+    stream, events = read_stream(make_client, async_, read)
     assert events[0] == "message_start"
     assert events[-1] == "message_stop"
     span = the_span(span_exporter)
@@ -68,12 +94,24 @@ def test_create_stream_read_to_the_end(
     assert ttft.sum == pytest.approx(span.attributes["gen_ai.response.time_to_first_chunk"])
 
 
+@SYNC_AND_ASYNC
 def test_stream_helper_text_stream(
-    api: FakeClaudeAPI, make_client: ClientFactory, span_exporter: InMemorySpanExporter
+    async_: bool, api: FakeClaudeAPI, make_client: ClientFactory, span_exporter: InMemorySpanExporter
 ) -> None:
     api.queue(MessageReply(text=TEXT, usage=USAGE))
-    with make_client().messages.stream(**create_kwargs()) as stream:
-        text = "".join(stream.text_stream)
+    if async_:
+
+        async def read() -> str:
+            client = make_client(async_=True)
+            async with client.messages.stream(**create_kwargs()) as stream:
+                text = "".join([chunk async for chunk in stream.text_stream])
+            await client.close()
+            return text
+
+        text = asyncio.run(read())
+    else:
+        with make_client().messages.stream(**create_kwargs()) as stream:
+            text = "".join(stream.text_stream)
     assert text == TEXT
     assert_complete(the_span(span_exporter))
 
@@ -219,36 +257,39 @@ def test_with_statement_closes_and_ends(
     assert span.attributes["anthropic.stream.completed"] is False
 
 
-async def test_async_stream_read_to_the_end(
-    api: FakeClaudeAPI, make_client: ClientFactory, span_exporter: InMemorySpanExporter
-) -> None:
-    api.queue(MessageReply(text=TEXT, usage=USAGE))
-    stream = await make_client(async_=True).messages.create(stream=True, **create_kwargs())
-    events = [event.type async for event in stream]
-    assert events[-1] == "message_stop"
-    assert_complete(the_span(span_exporter))
-
-
-async def test_async_stream_helper(
-    api: FakeClaudeAPI, make_client: ClientFactory, span_exporter: InMemorySpanExporter
-) -> None:
-    api.queue(MessageReply(text=TEXT, usage=USAGE))
-    async with make_client(async_=True).messages.stream(**create_kwargs()) as stream:
-        text = "".join([chunk async for chunk in stream.text_stream])
-    assert text == TEXT
-    assert_complete(the_span(span_exporter))
-
-
-async def test_async_early_break(
-    api: FakeClaudeAPI, make_client: ClientFactory, span_exporter: InMemorySpanExporter
-) -> None:
-    stream = await make_client(async_=True).messages.create(stream=True, **create_kwargs())
+async def _break_then_close(stream: Any) -> None:
     async for event in stream:
         if event.type == "content_block_delta":
             break
     await stream.close()
+
+
+def _sync_break_then_close(stream: Any) -> None:
+    for event in stream:
+        if event.type == "content_block_delta":
+            break
+    stream.close()
+
+
+@SYNC_AND_ASYNC
+def test_broken_out_of_then_closed_ends_the_span_once_incomplete(
+    async_: bool,
+    api: FakeClaudeAPI,
+    make_client: ClientFactory,
+    span_exporter: InMemorySpanExporter,
+    metric_reader: InMemoryMetricReader,
+) -> None:
+    api.queue(MessageReply(text=TEXT, usage=USAGE))
+    read_stream(make_client, async_, _break_then_close if async_ else _sync_break_then_close)
     span = the_span(span_exporter)
     assert span.attributes["anthropic.stream.completed"] is False
+    assert span.status.status_code is StatusCode.UNSET
+    assert span.attributes["gen_ai.usage.input_tokens"] == 30
+    assert "gen_ai.usage.output_tokens" not in span.attributes
+    assert span.attributes["gen_ai.response.time_to_first_chunk"] > 0
+    assert tokens(metric_reader) == {"input": 30}
+    durations = metric_points(metric_reader, "gen_ai.client.operation.duration")
+    assert sum(point.count for point in durations) == 1
 
 
 async def test_200_concurrent_async_streams_each_have_their_parent(

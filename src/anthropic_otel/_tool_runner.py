@@ -122,9 +122,11 @@ def runner_span(telemetry: Optional[Telemetry], runner: Any) -> Optional[Span]:
 
 def end_runner(span: Span, runner: Any, error: Optional[BaseException], *, closed: bool) -> None:
     """End the runner span: its status unless the loop was closed (by the application, or the runner)."""
-    if not (closed or getattr(runner, "_closed", False) is True):
-        _set_status(span, error)
-    span.end()
+    try:
+        if not (closed or getattr(runner, "_closed", False) is True):
+            _set_status(span, error)
+    finally:
+        span.end()
 
 
 # The runner's loop, driven with its span current during each of the runner's own steps; the
@@ -162,6 +164,8 @@ def run_sync(span: Span, runner: Any, inner: Generator[Any, None, None]) -> Iter
                 end_runner(span, runner, error, closed=closed)
             except Exception:
                 log.debug("anthropic-otel: could not end a tool runner span", exc_info=True)
+                if span.is_recording():  # the end failed before it ended the span
+                    span.end()
 
 
 async def run_async(span: Span, runner: Any, inner: Any) -> AsyncIterator[Any]:
@@ -194,6 +198,8 @@ async def run_async(span: Span, runner: Any, inner: Any) -> AsyncIterator[Any]:
                 end_runner(span, runner, error, closed=closed)
             except Exception:
                 log.debug("anthropic-otel: could not end a tool runner span", exc_info=True)
+                if span.is_recording():  # the end failed before it ended the span
+                    span.end()
 
 
 def turn_of(runner: Any, content: Any) -> ToolTurn:
@@ -244,8 +250,10 @@ def tool_span(telemetry: Telemetry, tool: Any, tool_input: object) -> Optional[S
 
 def end_tool(span: Span, error: Optional[BaseException]) -> None:
     """A tool run that raised is `ERROR` with `error.type=tool_error`, as the SDK marks one."""
-    _set_status(span, error, "tool_error")
-    span.end()
+    try:
+        _set_status(span, error, "tool_error")
+    finally:
+        span.end()
 
 
 async def run_tool_async(span: Span, wrapped: Wrapped, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -259,10 +267,14 @@ async def run_tool_async(span: Span, wrapped: Wrapped, args: tuple[Any, ...], kw
             end_tool(span, error)
         except Exception:
             log.debug("anthropic-otel: could not end a tool span", exc_info=True)
+            if span.is_recording():  # the end failed before it ended the span
+                span.end()
         raise
     context.detach(token)
     try:
         end_tool(span, None)
     except Exception:
         log.debug("anthropic-otel: could not end a tool span", exc_info=True)
+        if span.is_recording():  # the end failed before it ended the span
+            span.end()
     return result

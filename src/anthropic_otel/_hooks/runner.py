@@ -86,10 +86,14 @@ def function_tool_call(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], k
             tool_runner.end_tool(span, error)
         except Exception:
             log.debug("anthropic-otel: could not end a tool span", exc_info=True)
+            if span.is_recording():  # the end failed before it ended the span
+                span.end()
         raise
     otel_context.detach(token)
     try:
         tool_runner.end_tool(span, None)
     except Exception:
         log.debug("anthropic-otel: could not end a tool span", exc_info=True)
+        if span.is_recording():  # the end failed before it ended the span
+            span.end()
     return result
