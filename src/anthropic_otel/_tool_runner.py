@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncIterator, Generator, Iterator
+import weakref
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import Any, Callable, Optional
 
@@ -37,11 +38,12 @@ from anthropic_otel._telemetry import Telemetry
 
 __all__ = [
     "TURN",
+    "ToolRun",
     "ToolTurn",
     "end_runner",
     "end_tool",
-    "run_async",
-    "run_sync",
+    "AsyncSteps",
+    "SyncSteps",
     "run_tool_async",
     "runner_span",
     "sdk_traces_runners",
@@ -129,77 +131,72 @@ def end_runner(span: Span, runner: Any, error: Optional[BaseException], *, close
         span.end()
 
 
-# The runner's loop, driven with its span current during each of the runner's own steps; the
-# application's code between steps keeps its own context, as the SDK's does. These generators run
-# inside the application's iteration, so every step of ours in them is guarded.
+class _Steps:
+    """The runner's loop, each of its own steps run with the runner span current; the application's code
+    between steps keeps its own context, as the SDK's does. The span ends once: when the loop ends or
+    fails, or the loop is dropped unfinished (a `weakref.finalize` on this object: no status then).
+
+    `__next__` / `__anext__` are entered by the runner with each step: `_ended` catches what ours raises.
+    """
+
+    __slots__ = ("__weakref__", "_finalizer", "inner", "runner", "span")
+
+    def __init__(self, span: Span, runner: Any, inner: Any) -> None:
+        self.span = span
+        self.runner = runner
+        self.inner = inner
+        self._finalizer = weakref.finalize(self, _end_quietly, span, None, None, True)  # never the runner: it holds us
+
+    def _current(self) -> AbstractContextManager[Any]:
+        return trace.use_span(self.span, end_on_exit=False, record_exception=False, set_status_on_exception=False)
+
+    def _ended(self, error: BaseException) -> BaseException:
+        """The loop ended with `error` (`StopIteration` and its async twin: done); returned unchanged."""
+        if self._finalizer.detach() is not None:
+            done = isinstance(error, (StopIteration, StopAsyncIteration))
+            _end_quietly(self.span, self.runner, None if done else error, isinstance(error, GeneratorExit))
+        return error
 
 
-def run_sync(span: Span, runner: Any, inner: Generator[Any, None, None]) -> Iterator[Any]:
-    """The runner's loop `inner` (a generator), inside its span."""
-    error: Optional[BaseException] = None
-    closed = False
+class SyncSteps(_Steps):
+    """A sync runner's loop (`__run__`), inside its span."""
+
+    __slots__ = ()
+
+    def __iter__(self) -> SyncSteps:
+        return self
+
+    def __next__(self) -> Any:
+        with self._current():
+            try:
+                return self.inner.__next__()
+            except BaseException as error:
+                raise self._ended(error)  # noqa: B904 - the very exception, re-raised as it came
+
+
+class AsyncSteps(_Steps):
+    """An async runner's loop (`__run__`), inside its span."""
+
+    __slots__ = ()
+
+    def __aiter__(self) -> AsyncSteps:
+        return self
+
+    async def __anext__(self) -> Any:
+        with self._current():
+            try:
+                return await self.inner.__anext__()
+            except BaseException as error:
+                raise self._ended(error)  # noqa: B904 - the very exception, re-raised as it came
+
+
+def _end_quietly(span: Span, runner: Any, error: Optional[BaseException], closed: bool) -> None:
     try:
-        while True:
-            token = context.attach(trace.set_span_in_context(span))
-            try:
-                item = next(inner)
-            except StopIteration:
-                break
-            finally:
-                context.detach(token)
-            yield item
-    except GeneratorExit:
-        closed = True
-        raise
-    except BaseException as failure:
-        error = failure
-        raise
-    finally:
-        token = context.attach(trace.set_span_in_context(span))
-        try:
-            inner.close()
-        finally:
-            context.detach(token)
-            try:
-                end_runner(span, runner, error, closed=closed)
-            except Exception:
-                log.debug("anthropic-otel: could not end a tool runner span", exc_info=True)
-                if span.is_recording():  # the end failed before it ended the span
-                    span.end()
-
-
-async def run_async(span: Span, runner: Any, inner: Any) -> AsyncIterator[Any]:
-    """The runner's loop `inner` (an async generator), inside its span."""
-    error: Optional[BaseException] = None
-    closed = False
-    try:
-        while True:
-            token = context.attach(trace.set_span_in_context(span))
-            try:
-                item = await inner.__anext__()
-            except StopAsyncIteration:
-                break
-            finally:
-                context.detach(token)
-            yield item
-    except GeneratorExit:
-        closed = True
-        raise
-    except BaseException as failure:
-        error = failure
-        raise
-    finally:
-        token = context.attach(trace.set_span_in_context(span))
-        try:
-            await inner.aclose()
-        finally:
-            context.detach(token)
-            try:
-                end_runner(span, runner, error, closed=closed)
-            except Exception:
-                log.debug("anthropic-otel: could not end a tool runner span", exc_info=True)
-                if span.is_recording():  # the end failed before it ended the span
-                    span.end()
+        end_runner(span, runner, error, closed=closed)
+    except Exception:
+        log.debug("anthropic-otel: could not end a tool runner span", exc_info=True)
+        if span.is_recording():  # the end failed before it ended the span
+            span.end()
 
 
 def turn_of(runner: Any, content: Any) -> ToolTurn:
@@ -256,25 +253,31 @@ def end_tool(span: Span, error: Optional[BaseException]) -> None:
         span.end()
 
 
-async def run_tool_async(span: Span, wrapped: Wrapped, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """An async function tool's run, inside its span."""
-    token = context.attach(trace.set_span_in_context(span))
-    try:
-        result = await wrapped(*args, **kwargs)
-    except BaseException as error:
-        context.detach(token)
+class ToolRun:
+    """A function tool's run inside its `execute_tool` span: current while the tool runs, ended once
+    after, with the tool's error if it raised (the error itself passes on untouched)."""
+
+    __slots__ = ("span", "token")
+
+    def __init__(self, span: Span) -> None:
+        self.span = span
+        self.token: Any = None
+
+    def __enter__(self) -> ToolRun:
+        self.token = context.attach(trace.set_span_in_context(self.span))
+        return self
+
+    def __exit__(self, kind: Any, error: Optional[BaseException], traceback: Any) -> None:
+        context.detach(self.token)
         try:
-            end_tool(span, error)
+            end_tool(self.span, error)
         except Exception:
             log.debug("anthropic-otel: could not end a tool span", exc_info=True)
-            if span.is_recording():  # the end failed before it ended the span
-                span.end()
-        raise
-    context.detach(token)
-    try:
-        end_tool(span, None)
-    except Exception:
-        log.debug("anthropic-otel: could not end a tool span", exc_info=True)
-        if span.is_recording():  # the end failed before it ended the span
-            span.end()
-    return result
+            if self.span.is_recording():  # the end failed before it ended the span
+                self.span.end()
+
+
+async def run_tool_async(span: Span, wrapped: Wrapped, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """An async function tool's run, inside its span."""
+    with ToolRun(span):
+        return await wrapped(*args, **kwargs)

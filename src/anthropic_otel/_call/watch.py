@@ -69,79 +69,66 @@ class Recorder:
         end(call, outcome)
 
 
-class _Watched:
-    """The iterator of a sync result, behind which the SDK's own runs."""
+class _Watcher:
+    """What the sync and async watchers share: the SDK's iterator, the recorder, and the guarded steps.
+
+    `__next__` / `__anext__` are entered by the SDK's stream with each read: they run the SDK's own
+    iterator and hand what it gives to `_seen` and `_ended`, which catch whatever the recorder raises.
+    """
 
     __slots__ = ("inner", "recorder")
 
     def __init__(self, inner: Any, recorder: Recorder) -> None:
         self.inner = inner
         self.recorder = recorder
+
+    def _seen(self, item: Any) -> Any:
+        """One item, on its way to the application (returned unchanged)."""
+        try:
+            self.recorder.on_item(item)
+        except Exception:
+            log.debug("anthropic-otel: could not read an item of a result", exc_info=True)
+        return item
+
+    def _ended(self, error: BaseException) -> BaseException:
+        """Reading ended with `error` (`StopIteration` and its async twin: read to the end); returned unchanged."""
+        try:
+            exhausted = isinstance(error, (StopIteration, StopAsyncIteration))
+            self.recorder.finish(None if exhausted else error, exhausted=exhausted)
+        except Exception:
+            log.debug(_NOT_ENDED, exc_info=True)
+            abandon(self.recorder.call)
+        return error
+
+
+class _Watched(_Watcher):
+    """The iterator of a sync result, behind which the SDK's own runs."""
+
+    __slots__ = ()
 
     def __iter__(self) -> _Watched:
         return self
 
     def __next__(self) -> Any:
         try:
-            item = self.inner.__next__()
-        except StopIteration:
-            try:
-                self.recorder.finish(None, exhausted=True)
-            except Exception:
-                log.debug(_NOT_ENDED, exc_info=True)
-                abandon(self.recorder.call)
-            raise
+            return self._seen(self.inner.__next__())
         except BaseException as error:
-            try:
-                self.recorder.finish(error)
-            except Exception:
-                log.debug(_NOT_ENDED, exc_info=True)
-                abandon(self.recorder.call)
-            raise
-        try:
-            self.recorder.on_item(item)
-        except Exception:
-            log.debug("anthropic-otel: could not read an item of a result", exc_info=True)
-        return item
+            raise self._ended(error)  # noqa: B904 - the very exception, re-raised as it came
 
 
-class _WatchedAsync:
+class _WatchedAsync(_Watcher):
     """The iterator of an async result, behind which the SDK's own runs."""
 
-    __slots__ = ("inner", "recorder")
-
-    def __init__(self, inner: Any, recorder: Recorder) -> None:
-        self.inner = inner
-        self.recorder = recorder
+    __slots__ = ()
 
     def __aiter__(self) -> _WatchedAsync:
         return self
 
     async def __anext__(self) -> Any:
         try:
-            item = await self.inner.__anext__()
-        except StopAsyncIteration:
-            try:
-                self.recorder.finish(None, exhausted=True)
-            except Exception:
-                log.debug(_NOT_ENDED, exc_info=True)
-                abandon(self.recorder.call)
-            raise
+            return self._seen(await self.inner.__anext__())
         except BaseException as error:
-            try:
-                self.recorder.finish(error)
-            except Exception:
-                log.debug(_NOT_ENDED, exc_info=True)
-                abandon(self.recorder.call)
-            raise
-        try:
-            self.recorder.on_item(item)
-        except Exception:
-            log.debug("anthropic-otel: could not read an item of a result", exc_info=True)
-        return item
-
-
-_WATCHERS = (_Watched, _WatchedAsync)
+            raise self._ended(error)  # noqa: B904 - the very exception, re-raised as it came
 
 
 def _finalize(recorder: Recorder) -> None:
@@ -175,7 +162,7 @@ def watch(result: Any, recorder: Recorder) -> bool:
 def close_watched(result: Any) -> None:
     """`result` was closed: end its call, if it is watched. Called by the hooks on `close`."""
     watched = getattr(result, "__dict__", {}).get("_iterator")
-    if isinstance(watched, _WATCHERS):
+    if isinstance(watched, _Watcher):
         try:
             watched.recorder.finish()
         except Exception:

@@ -14,106 +14,34 @@ or exception passes through untouched. `leave` undoes `enter` in a `finally`.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from anthropic_otel._call import results, sdk_span, start
-from anthropic_otel._call.call import CURRENT, Call, CallToken, enter, leave, note_attempt, note_retry
-from anthropic_otel._call.end import abandon, end
-from anthropic_otel._call.outcome import Outcome, final_response
+from anthropic_otel._call.call import CURRENT, Call, note_attempt, note_retry
 from anthropic_otel._hooks import active
 from anthropic_otel._hooks.active import Wrapped
+from anthropic_otel._hooks.recording import recording_hooks
 
 __all__ = [
     "body_end",
     "build_request",
-    "failed",
     "finish_api_call_span",
     "process_response",
     "request_async",
     "request_sync",
-    "returned",
     "should_retry",
 ]
 
 log = logging.getLogger("anthropic_otel.lifecycle")
 
 
-def failed(call: Call, token: Optional[CallToken], error: BaseException) -> None:
-    """Leave `call` (whatever else fails) and end it with the `error` it raised."""
-    try:
-        if token is not None:
-            leave(token)
-    finally:
-        end(call, Outcome(final_response(call, None, error), None, error))
-
-
-def returned(
-    call: Call, token: Optional[CallToken], result: Any, adopt: Callable[[Call, Any], None] = results.adopt
-) -> None:
-    """Leave `call` (whatever else fails) and let `adopt` end it, or watch the `result` read later."""
-    try:
-        if token is not None:
-            leave(token)
-    finally:
-        adopt(call, result)
-
-
-def request_sync(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """`SyncAPIClient.request`: one call, with every retry."""
-    call, token = None, None
+def _begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Optional[Call]:
     telemetry = active.telemetry
-    if telemetry is not None:
-        try:
-            call = start.begin(telemetry, instance, args, kwargs)
-            token = enter(call) if call is not None else None
-        except Exception:
-            log.debug("anthropic-otel: could not start recording a call", exc_info=True)
-    if call is None:
-        return wrapped(*args, **kwargs)
-    try:
-        result = wrapped(*args, **kwargs)
-    except BaseException as error:
-        try:
-            failed(call, token, error)
-        except Exception:
-            log.debug("anthropic-otel: could not record a failed call", exc_info=True)
-            abandon(call)
-        raise
-    try:
-        returned(call, token, result)
-    except Exception:
-        log.debug("anthropic-otel: could not record what a call returned", exc_info=True)
-        abandon(call)
-    return result
+    return start.begin(telemetry, instance, args, kwargs) if telemetry is not None else None
 
 
-async def request_async(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """`AsyncAPIClient.request`: as `request_sync`, awaited."""
-    call, token = None, None
-    telemetry = active.telemetry
-    if telemetry is not None:
-        try:
-            call = start.begin(telemetry, instance, args, kwargs)
-            token = enter(call) if call is not None else None
-        except Exception:
-            log.debug("anthropic-otel: could not start recording a call", exc_info=True)
-    if call is None:
-        return await wrapped(*args, **kwargs)
-    try:
-        result = await wrapped(*args, **kwargs)
-    except BaseException as error:
-        try:
-            failed(call, token, error)
-        except Exception:
-            log.debug("anthropic-otel: could not record a failed call", exc_info=True)
-            abandon(call)
-        raise
-    try:
-        returned(call, token, result)
-    except Exception:
-        log.debug("anthropic-otel: could not record what a call returned", exc_info=True)
-        abandon(call)
-    return result
+# `SyncAPIClient.request` and `AsyncAPIClient.request`: one call, with every retry.
+request_sync, request_async = recording_hooks(_begin, results.adopt)
 
 
 def build_request(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

@@ -11,9 +11,6 @@ import inspect
 import logging
 from typing import Any, Optional
 
-from opentelemetry import context as otel_context
-from opentelemetry import trace
-
 from anthropic_otel import _tool_runner as tool_runner
 from anthropic_otel._hooks import active
 from anthropic_otel._hooks.active import Wrapped
@@ -26,16 +23,17 @@ log = logging.getLogger("anthropic_otel.lifecycle")
 def runner_loop(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """`Base{Sync,Async}ToolRunner.__run__` (SDK < 1.14): the loop, inside an `invoke_agent` span."""
     inner = wrapped(*args, **kwargs)
+    span = None
     try:
         span = tool_runner.runner_span(active.telemetry, instance)
+        if span is None:
+            return inner
+        return (tool_runner.AsyncSteps if inspect.isasyncgen(inner) else tool_runner.SyncSteps)(span, instance, inner)
     except Exception:
-        log.debug("anthropic-otel: could not start a tool runner span", exc_info=True)
-        span = None
-    if span is None:
+        log.debug("anthropic-otel: could not trace a tool runner", exc_info=True)
+        if span is not None and span.is_recording():
+            span.end()
         return inner
-    if inspect.isasyncgen(inner):
-        return tool_runner.run_async(span, instance, inner)
-    return tool_runner.run_sync(span, instance, inner)
 
 
 def runner_turn(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -77,23 +75,5 @@ def function_tool_call(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], k
         return wrapped(*args, **kwargs)
     if inspect.iscoroutinefunction(wrapped):
         return tool_runner.run_tool_async(span, wrapped, args, kwargs)
-    token = otel_context.attach(trace.set_span_in_context(span))
-    try:
-        result = wrapped(*args, **kwargs)
-    except BaseException as error:
-        otel_context.detach(token)
-        try:
-            tool_runner.end_tool(span, error)
-        except Exception:
-            log.debug("anthropic-otel: could not end a tool span", exc_info=True)
-            if span.is_recording():  # the end failed before it ended the span
-                span.end()
-        raise
-    otel_context.detach(token)
-    try:
-        tool_runner.end_tool(span, None)
-    except Exception:
-        log.debug("anthropic-otel: could not end a tool span", exc_info=True)
-        if span.is_recording():  # the end failed before it ended the span
-            span.end()
-    return result
+    with tool_runner.ToolRun(span):
+        return wrapped(*args, **kwargs)

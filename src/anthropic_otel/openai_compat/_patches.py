@@ -15,16 +15,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
-from anthropic_otel._call.call import CURRENT, Call, enter
-from anthropic_otel._call.end import abandon, end
+from anthropic_otel._call.call import CURRENT, Call
+from anthropic_otel._call.end import end
 from anthropic_otel._call.outcome import Outcome, response_body
-from anthropic_otel._hooks.calls import failed, returned
+from anthropic_otel._hooks.active import Wrapped
+from anthropic_otel._hooks.recording import recording_hooks
 from anthropic_otel._hooks.results import close, close_async
 from anthropic_otel._patches import WrapTarget
 from anthropic_otel._telemetry import Telemetry
-from anthropic_otel.openai_compat import _start
+from anthropic_otel.openai_compat import _start as _start_call
 from anthropic_otel.openai_compat._stream import watch_chunks
 
 __all__ = ["WRAP_TARGETS", "State", "hosts_from", "set_state"]
@@ -51,9 +52,6 @@ def set_state(state: Optional[State]) -> None:
     _state = state
 
 
-Wrapped = Callable[..., Any]
-
-
 def _adopt(call: Call, result: Any) -> None:
     """End the call with the answer, or watch the stream it returned."""
     if call.response is None:
@@ -62,62 +60,13 @@ def _adopt(call: Call, result: Any) -> None:
         end(call, Outcome(call.response, response_body(result)))
 
 
-def create_sync(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """`Completions.create` / `.parse`: one call, with every retry."""
-    call, token = None, None
+def _begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Optional[Call]:
     state = _state
-    if state is not None:
-        try:
-            call = _start.begin(state.telemetry, state.hosts, instance, kwargs)
-            token = enter(call) if call is not None else None
-        except Exception:
-            log.debug("anthropic-otel: could not begin recording a chat completion", exc_info=True)
-    if call is None:
-        return wrapped(*args, **kwargs)
-    try:
-        result = wrapped(*args, **kwargs)
-    except BaseException as error:
-        try:
-            failed(call, token, error)
-        except Exception:
-            log.debug("anthropic-otel: could not record a failed chat completion", exc_info=True)
-            abandon(call)
-        raise
-    try:
-        returned(call, token, result, _adopt)
-    except Exception:
-        log.debug("anthropic-otel: could not record a chat completion", exc_info=True)
-        abandon(call)
-    return result
+    return _start_call.begin(state.telemetry, state.hosts, instance, kwargs) if state is not None else None
 
 
-async def create_async(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """`AsyncCompletions.create` / `.parse`: as `create_sync`, awaited."""
-    call, token = None, None
-    state = _state
-    if state is not None:
-        try:
-            call = _start.begin(state.telemetry, state.hosts, instance, kwargs)
-            token = enter(call) if call is not None else None
-        except Exception:
-            log.debug("anthropic-otel: could not begin recording a chat completion", exc_info=True)
-    if call is None:
-        return await wrapped(*args, **kwargs)
-    try:
-        result = await wrapped(*args, **kwargs)
-    except BaseException as error:
-        try:
-            failed(call, token, error)
-        except Exception:
-            log.debug("anthropic-otel: could not record a failed chat completion", exc_info=True)
-            abandon(call)
-        raise
-    try:
-        returned(call, token, result, _adopt)
-    except Exception:
-        log.debug("anthropic-otel: could not record a chat completion", exc_info=True)
-        abandon(call)
-    return result
+# `Completions.create` / `.parse` and their async twins: one call, with every retry.
+create_sync, create_async = recording_hooks(_begin, _adopt)
 
 
 def build_request(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -126,7 +75,7 @@ def build_request(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs
     call = CURRENT.get()
     if call is not None:
         try:
-            _start.note_attempt(call, request, args[0] if args else kwargs.get("options"))
+            _start_call.note_attempt(call, request, args[0] if args else kwargs.get("options"))
         except Exception:
             log.debug("anthropic-otel: could not note an attempt", exc_info=True)
     return request
