@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
+import importlib
 import logging
 import sys
 from collections.abc import Iterator
@@ -303,6 +304,24 @@ def chat_completion(api: FakeClaudeAPI, how: str) -> Any:
         client.close()
 
 
+def _defined(site: str) -> bool:
+    """Whether the function a site names still exists (a listed site that went away is to be removed)."""
+    path, _, qualname = site.partition(":")
+    module = importlib.import_module("anthropic_otel." + path.removesuffix(".py").replace("/", "."))
+    target: Any = module
+    for part in qualname.split("."):
+        if part == "<locals>":
+            return True  # defined inside a function: its enclosing one exists, checked above
+        target = getattr(target, part, None)
+        if target is None:
+            return False
+    return True
+
+
+def test_every_listed_function_still_exists() -> None:
+    assert [site for site in sorted(SITES | GUARD_SITES) if not _defined(site)] == []
+
+
 def test_a_fault_in_any_function_of_ours_leaves_the_application_untouched(
     api: FakeClaudeAPI,
     make_client: ClientFactory,
@@ -372,9 +391,9 @@ SITES = {
     "_call/end.py:set_end_status",
     "_call/event_stream.py:watch_event_stream",
     "_call/message_stream.py:StreamRecorder.__init__",
-    "_call/message_stream.py:StreamRecorder._sdk_time_to_first_chunk",
     "_call/message_stream.py:StreamRecorder._merge_usage",
     "_call/message_stream.py:StreamRecorder._on_message_event",
+    "_call/message_stream.py:StreamRecorder._sdk_time_to_first_chunk",
     "_call/message_stream.py:StreamRecorder.final_message",
     "_call/message_stream.py:StreamRecorder.on_item",
     "_call/message_stream.py:StreamRecorder.outcome",
@@ -404,6 +423,7 @@ SITES = {
     "_call/watch.py:Recorder.outcome",
     "_call/watch.py:_Watched.__init__",
     "_call/watch.py:_WatchedAsync.__init__",
+    "_call/watch.py:_Watcher.__init__",
     "_call/watch.py:close_watched",
     "_call/watch.py:watch",
     "_cardinality.py:ValueLimiter.admit",
@@ -436,6 +456,7 @@ SITES = {
     "_diagnostics/reporter.py:Reporter.wants",
     "_diagnostics/state.py:BoundedLRU.get",
     "_diagnostics/state.py:BoundedLRU.put",
+    "_hooks/calls.py:_begin",
     "_metrics.py:Instruments._record_usage",
     "_metrics.py:Instruments._series_of",
     "_metrics.py:Instruments.record",
@@ -443,8 +464,6 @@ SITES = {
     "_metrics.py:_Series.__init__",
     "_metrics.py:ratelimit_headroom",
     "_metrics.py:usage_counts",
-    "_hooks/calls.py:failed",
-    "_hooks/calls.py:returned",
     "_read/attributes.py:_defined",
     "_read/attributes.py:_member",
     "_read/attributes.py:_table",
@@ -502,6 +521,7 @@ SITES = {
     "_telemetry.py:Telemetry.cost",
     "_tool_runner.py:ToolTurn.__init__",
     "_tool_runner.py:ToolTurn.take",
+    "_tool_runner.py:_Steps.__init__",
     "_tool_runner.py:_runner_attributes",
     "_tool_runner.py:_set_status",
     "_tool_runner.py:_shared",
@@ -515,6 +535,7 @@ SITES = {
     "_totals.py:Totals.update",
     "_totals.py:series_key",
     "openai_compat/_patches.py:_adopt",
+    "openai_compat/_patches.py:_begin",
     "openai_compat/_start.py:begin",
     "openai_compat/_start.py:note_attempt",
     "openai_compat/_stream.py:ChunkRecorder.__init__",
