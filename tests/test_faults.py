@@ -351,7 +351,7 @@ def test_a_fault_in_any_function_of_ours_leaves_the_application_untouched(
         failures = []
         for site in sorted(found):
             names = runs_in[site]
-            for name in dict.fromkeys((names[0], names[-1])):
+            for name in names[:1]:  # the first replay it runs in: one fault per function keeps this to a minute
                 ledger.__init__()  # type: ignore[misc]
                 outcome = injecting(codes[site], runs[name])
                 if outcome != bare[name]:
@@ -403,6 +403,7 @@ SITES = {
     "_call/outcome.py:_cost",
     "_call/outcome.py:call_cost",
     "_call/outcome.py:final_response",
+    "_call/outcome.py:_outcome_attributes",
     "_call/outcome.py:outcome_attributes",
     "_call/outcome.py:response_body",
     "_call/outcome.py:response_header_attributes",

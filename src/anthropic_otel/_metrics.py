@@ -16,7 +16,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Optional
 
 from opentelemetry.context import Context
 from opentelemetry.metrics import Meter
@@ -41,6 +41,11 @@ METRIC_KEYS = (
     "server.port",
     "anthropic.route",
 )
+
+# The context of the points that carry no exemplar (the SDK's exemplar filter finds no span in it):
+# exemplars link a call's duration (and retries) to its trace; on its token counts and time to
+# first chunk they would cost a reservoir offer each and tell nothing the duration's does not.
+NO_EXEMPLAR = Context()
 
 # Rate-limit kinds the API reports in `anthropic-ratelimit-{kind}-{limit,remaining}` headers.
 RATELIMIT_KINDS = ("requests", "tokens", "input_tokens", "output_tokens")
@@ -164,18 +169,18 @@ class Instruments:
         if call.retries:
             self.retries.add(call.retries, series.attributes, context=context)
         if call.time_to_first_chunk_s is not None:
-            self.time_to_first_chunk.record(call.time_to_first_chunk_s, series.attributes, context=context)
+            self.time_to_first_chunk.record(call.time_to_first_chunk_s, series.attributes, context=NO_EXEMPLAR)
         if call.usage is not None:
-            self._record_usage(series, call.usage, call.cost, context)
+            self._record_usage(series, call.usage, call.cost)
 
     def record_tokens(
-        self, usage: object, attributes: Mapping[str, AttributeValue], cost: Optional[Cost], context: Any
+        self, usage: object, attributes: Mapping[str, AttributeValue], cost: Optional[Cost]
     ) -> dict[str, int]:
         """Token, cache and cost metrics of one usage object (a call's, or a batch result's);
         returns the `input` and `output` token counts recorded."""
-        return self._record_usage(self._series_of(attributes), usage, cost, context)
+        return self._record_usage(self._series_of(attributes), usage, cost)
 
-    def _record_usage(self, series: _Series, usage: object, cost: Optional[Cost], context: Any) -> dict[str, int]:
+    def _record_usage(self, series: _Series, usage: object, cost: Optional[Cost]) -> dict[str, int]:
         if cost is None:
             self.unpriced.update(1, series.unpriced)
         else:
@@ -187,7 +192,7 @@ class Instruments:
                 self.cache_savings.update(cost.cache_saving, series.saving[cost.batch])
         tokens, cache = usage_counts(usage)
         for token_type, count in tokens.items():
-            self.token_usage.record(count, series.tokens[token_type], context=context)
+            self.token_usage.record(count, series.tokens[token_type], context=NO_EXEMPLAR)
         for operation, count in cache.items():
             if count:
                 self.cache_tokens.update(count, series.cache[operation])

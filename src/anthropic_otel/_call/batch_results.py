@@ -90,7 +90,7 @@ class BatchResultsRecorder(Recorder):
             scope = {**scope, "gen_ai.request.model": bounded, "gen_ai.response.model": bounded}
             cost = telemetry.cost(model, usage, batch=True) if usage is not None else None
         counts = telemetry.instruments.record_tokens(
-            usage, {**scope, "gen_ai.operation.name": "chat", "anthropic.batch": True}, cost, context
+            usage, {**scope, "gen_ai.operation.name": "chat", "anthropic.batch": True}, cost
         )
         self.input_tokens += counts.get("input", 0)
         self.output_tokens += counts.get("output", 0)

@@ -71,7 +71,17 @@ class ResponseHead(NamedTuple):
 
 
 def outcome_attributes(call: Call, outcome: Outcome) -> Attributes:
-    """What the end of the call adds to its span: status, headers, retries, body, cost, error, extras."""
+    """What the end of the call adds to its span: status, headers, retries, body, cost, error, extras.
+
+    A call that returned a body is asked twice on SDK 1.14+ (for the SDK's span, then for the metrics
+    and the record) with the same body: worked out once. Callers must not change what they get.
+    """
+    if outcome.body is not None and outcome.error is None and outcome.error_kind is None and not outcome.extra:
+        return call.once("outcome", outcome.body, lambda: _outcome_attributes(call, outcome))
+    return _outcome_attributes(call, outcome)
+
+
+def _outcome_attributes(call: Call, outcome: Outcome) -> Attributes:
     attributes: Attributes = {}
     response = outcome.response
     if response is not None:

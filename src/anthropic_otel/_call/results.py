@@ -76,7 +76,12 @@ class _UnreadBody(Recorder):
 
 
 def parsed(response: Any, result: Any) -> None:
-    """The application parsed an unread `response` into `result`: a Message, or a stream to watch."""
+    """The application parsed an unread `response` into `result`: a Message, or a stream to watch.
+
+    The SDK parses every response itself too: with nothing unread (the rule), this costs one check.
+    """
+    if not _unread:
+        return
     recorder = _unread.pop(response, None)
     if recorder is None:
         return
@@ -89,6 +94,8 @@ def parsed(response: Any, result: Any) -> None:
 
 def closed(response: Any) -> None:
     """The application closed an unread `response` without parsing it."""
+    if not _unread:
+        return
     recorder = _unread.pop(response, None)
     if recorder is not None:
         try:
