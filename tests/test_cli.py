@@ -15,7 +15,7 @@ import anthropic
 import pytest
 from rich.console import Console
 
-from anthropic_otel import AnthropicInstrumentor, _demo, _demo_workload, _doctor, cli
+from anthropic_otel import AnthropicInstrumentor, _demo, _demo_workload, _doctor, _doctor_export, cli
 from anthropic_otel._demo_report import NONE, money
 from anthropic_otel._diagnostics import CODES
 from tests.conftest import SDK_TRACES, OTLPReceiver
@@ -328,7 +328,7 @@ def doctor(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) 
     # The default endpoints, where OTLP exporters send when none is set, point at a closed port:
     # whether this machine runs a collector on 4317/4318 must not change the outcome.
     closed = {"grpc": f"127.0.0.1:{closed_port()}", "http/protobuf": f"http://127.0.0.1:{closed_port()}"}
-    monkeypatch.setattr(_doctor, "DEFAULT_ENDPOINTS", closed)
+    monkeypatch.setattr(_doctor_export, "DEFAULT_ENDPOINTS", closed)
     return Doctor(monkeypatch, capsys)
 
 
@@ -369,7 +369,7 @@ def test_doctor_with_nothing_configured(doctor: Doctor) -> None:
         "no prompt or reply text is recorded" in found
     )
     # No endpoint set: the default one the exporters would send to is checked, and nothing listens.
-    default = _doctor.DEFAULT_ENDPOINTS["grpc"]  # the suite's environment has opentelemetry-distro
+    default = _doctor_export.DEFAULT_ENDPOINTS["grpc"]  # the suite's environment has opentelemetry-distro
     port = default.rsplit(":", 1)[1]
     (endpoint,) = [line for line in found if "OTLP endpoint" in line]
     assert endpoint == (
@@ -383,7 +383,7 @@ def test_doctor_with_nothing_configured(doctor: Doctor) -> None:
 
 
 def test_doctor_checks_the_default_endpoint_when_none_is_set(doctor: Doctor, otlp_receiver: OTLPReceiver) -> None:
-    doctor.monkeypatch.setitem(_doctor.DEFAULT_ENDPOINTS, "http/protobuf", otlp_receiver.endpoint)
+    doctor.monkeypatch.setitem(_doctor_export.DEFAULT_ENDPOINTS, "http/protobuf", otlp_receiver.endpoint)
     _, found = doctor(OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf")
     (line,) = [line for line in found if "OTLP endpoint" in line]
     assert line == (

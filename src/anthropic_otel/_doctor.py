@@ -17,46 +17,38 @@ import importlib.metadata
 import importlib.util
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from opentelemetry import metrics, trace
-from opentelemetry._logs import get_logger_provider
+from opentelemetry import trace
 from rich.console import Console
 from rich.markup import escape
 
 from anthropic_otel import AnthropicInstrumentor, __version__
-from anthropic_otel._config import capture_mode
+from anthropic_otel._config import (
+    CAPTURE,
+    CONTENT_HOOK,
+    CONTENT_MAX_LENGTH,
+    DIAGNOSTICS,
+    DIAGNOSTICS_WARN,
+    capture_mode,
+)
 from anthropic_otel._diagnostics import CODES, parse_selection
-from anthropic_otel._probe import probe
+from anthropic_otel._doctor_export import DEFAULT_ENDPOINTS, Check, is_real, otlp_checks, provider_checks
 from anthropic_otel._sdk import sdk_has_tracing
 
-__all__ = ["ENTRY_POINT", "Check", "checks", "run"]
+__all__ = ["DEFAULT_ENDPOINTS", "ENTRY_POINT", "Check", "checks", "run"]
 
 ENTRY_POINT = "anthropic_otel"
 ENTRY_POINT_GROUP = "opentelemetry_instrumentor"
-CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
-DIAGNOSTICS_ENV = "ANTHROPIC_OTEL_DIAGNOSTICS"
-DIAGNOSTICS_WARN_ENV = "ANTHROPIC_OTEL_DIAGNOSTICS_WARN"
+CONTENT_ENV = CAPTURE.name
+DIAGNOSTICS_ENV = DIAGNOSTICS.name
+DIAGNOSTICS_WARN_ENV = DIAGNOSTICS_WARN.name
 _STYLES = {
     "ok": "[green]ok  [/green]",
     "info": "[blue]info[/blue]",
     "warn": "[yellow]warn[/yellow]",
     "fail": "[red]FAIL[/red]",
 }
-_SIGNALS = ("TRACES", "METRICS", "LOGS")
-# Where OTLP exporters send when no endpoint is configured (the OTLP exporter specification's defaults).
-DEFAULT_ENDPOINTS = {"grpc": "localhost:4317", "http/protobuf": "http://localhost:4318"}
-
-
-@dataclass(frozen=True)
-class Check:
-    """One finding: `level` is `ok`, `info`, `warn` or `fail`; `hint` says what to do about it."""
-
-    level: str
-    topic: str
-    message: str
-    hint: str = ""
 
 
 def _on(value: Optional[str]) -> bool:
@@ -78,7 +70,7 @@ def sdk_checks() -> list[Check]:
         )
         found.append(Check("warn", "SDK tracing", message, "unset ANTHROPIC_OPEN_TELEMETRY to trace calls"))
         return found
-    elif _is_real(trace.get_tracer_provider()):
+    elif is_real(trace.get_tracer_provider()):
         message = (
             "on: the SDK (1.14+) makes each call's span with the global tracer provider; anthropic-otel enriches it"
         )
@@ -89,11 +81,6 @@ def sdk_checks() -> list[Check]:
         )
     found.append(Check("info", "SDK tracing", message))
     return found
-
-
-def _is_real(provider: object) -> bool:
-    """False for OpenTelemetry's stand-ins (proxy, no-op), used while no provider is configured."""
-    return not type(provider).__name__.lstrip("_").startswith(("Proxy", "NoOp", "Default"))
 
 
 def _entry_point_names() -> list[str]:
@@ -132,126 +119,14 @@ def instrumentor_checks() -> Iterator[Check]:
         yield Check("fail", "disabled", message, "unset OTEL_SDK_DISABLED")
 
 
-def _walk(obj: Any, *paths: str) -> Any:
-    """The first attribute path (`a.b`) that `obj` has, or None: SDK internals differ by version."""
-    for path in paths:
-        value = obj
-        for part in path.split("."):
-            value = getattr(value, part, None)
-        if value is not None:
-            return value
-    return None
-
-
-def _pipeline(provider: Any) -> list[str]:
-    """`Processor(Exporter)` / `Reader(Exporter)` names behind an SDK provider, best effort."""
-    stages = _walk(
-        provider,
-        "_active_span_processor._span_processors",
-        "_metric_readers",
-        "_sdk_config.metric_readers",
-        "_multi_log_record_processor._log_record_processors",
-    )
-    names = []
-    for stage in stages or ():
-        exporter = _walk(stage, "span_exporter", "_exporter", "_batch_processor._exporter", "_log_exporter")
-        names.append(type(stage).__name__ + (f"({type(exporter).__name__})" if exporter is not None else ""))
-    return names
-
-
-def provider_checks() -> list[Check]:
-    found = []
-    providers = (
-        ("tracer provider", trace.get_tracer_provider(), "spans"),
-        ("meter provider", metrics.get_meter_provider(), "metrics"),
-        ("logger provider", get_logger_provider(), "call records (logs)"),
-    )
-    for topic, provider, what in providers:
-        name = type(provider).__name__
-        if not _is_real(provider):
-            kind = topic.split()[0]
-            hint = f"set one globally (opentelemetry-instrument does), or pass it to instrument({kind}_provider=...)"
-            found.append(Check("warn", topic, f"none configured: {what} go nowhere unless given to instrument()", hint))
-            continue
-        pipeline = _pipeline(provider)
-        exporters = ", ".join(pipeline) if pipeline else "no processors or readers: nothing is exported"
-        level = "ok" if pipeline else "warn"
-        found.append(Check(level, topic, f"{name} ({type(provider).__module__.split('._')[0]}) → {exporters}"))
-    for signal in _SIGNALS:
-        value = os.environ.get(f"OTEL_{signal}_EXPORTER")
-        if value:
-            found.append(Check("info", "exporter env", f"OTEL_{signal}_EXPORTER={value}"))
-    return found
-
-
-def _installed(module: str) -> bool:
-    """Whether `module` can be imported, without importing it; never raises.
-
-    `importlib.util.find_spec("a.b.c")` imports `a.b` first and raises when that is missing (as
-    `opentelemetry.exporter` is where no exporter is installed), instead of returning None.
-    """
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def otlp_checks() -> list[Check]:
-    configured = os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
-    distro = _installed("opentelemetry.distro")
-    protocol = configured or ("grpc" if distro else "http/protobuf")
-    found = []
-    module = "grpc" if protocol == "grpc" else "http"
-    exporters = [os.environ.get(f"OTEL_{signal}_EXPORTER", "otlp") for signal in _SIGNALS]  # the distro's default
-    uses_otlp = any("otlp" in exporter for exporter in exporters)
-    if uses_otlp and not _installed(f"opentelemetry.exporter.otlp.proto.{module}"):
-        package = f"opentelemetry-exporter-otlp-proto-{module}"
-        source = (
-            "OTEL_EXPORTER_OTLP_PROTOCOL" if configured else "opentelemetry-distro's default" if distro else "default"
-        )
-        hint = f"pip install {package}, or set OTEL_EXPORTER_OTLP_PROTOCOL to the one installed"
-        found.append(
-            Check("warn", "OTLP exporter", f"protocol {protocol} ({source}) but {package} is not installed", hint)
-        )
-    endpoints = {"": os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")}
-    endpoints.update({f"_{s}": os.environ.get(f"OTEL_EXPORTER_OTLP_{s}_ENDPOINT") for s in _SIGNALS})
-    if uses_otlp and not any(endpoints.values()):
-        found.append(_default_endpoint_check(protocol))
-    for signal, endpoint in endpoints.items():
-        if not endpoint:
-            continue
-        variable = f"OTEL_EXPORTER_OTLP{signal}_ENDPOINT"
-        answers, detail = probe(endpoint, protocol)
-        if answers:
-            found.append(Check("ok", "OTLP endpoint", f"{endpoint} ({variable}, {protocol}) answers: {detail}"))
-        else:
-            hint = "start the collector (e.g. docker compose -f docker-compose.otel.yml up) or fix the URL"
-            found.append(Check("fail", "OTLP endpoint", f"{endpoint} ({variable}) does not answer: {detail}", hint))
-    return found
-
-
-def _default_endpoint_check(protocol: str) -> Check:
-    """With no endpoint configured, OTLP exporters send to localhost: whether anything listens there."""
-    default = DEFAULT_ENDPOINTS["grpc" if protocol == "grpc" else "http/protobuf"]
-    setting = f"OTEL_EXPORTER_OTLP_ENDPOINT is not set: OTLP exporters send to {default} ({protocol})"
-    answers, detail = probe(default, protocol)
-    if answers:
-        return Check("ok", "OTLP endpoint", f"{setting}, which answers: {detail}")
-    hint = (
-        "start a collector there (docker compose -f docker-compose.otel.yml up -d), set OTEL_EXPORTER_OTLP_ENDPOINT "
-        "to yours, or print telemetry instead with OTEL_TRACES_EXPORTER=console"
-    )
-    return Check("warn", "OTLP endpoint", f"{setting}, which does not answer: {detail}", hint)
-
-
 def content_checks() -> Iterator[Check]:
     value = os.environ.get(CONTENT_ENV)
     mode = capture_mode(value)
     sdk_content = os.environ.get("ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE", "").lower() == "content"
     if mode != "no_content":
         where = {"span_only": "spans", "event_only": "events", "span_and_event": "spans and events"}[mode]
-        limit = os.environ.get("ANTHROPIC_OTEL_CONTENT_MAX_LENGTH") or "4096"
-        hook = os.environ.get("ANTHROPIC_OTEL_CONTENT_HOOK")
+        limit = os.environ.get(CONTENT_MAX_LENGTH.name) or CONTENT_MAX_LENGTH.default
+        hook = os.environ.get(CONTENT_HOOK.name)
         message = (
             f"on ({CONTENT_ENV}={value}): prompts and replies go into {where} and may hold personal data; "
             f"values cut at {limit} characters, " + (f"redacted by {hook}" if hook else "no redaction hook")
