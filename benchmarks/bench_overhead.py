@@ -1,7 +1,7 @@
 """Overhead of anthropic-otel beside the OpenTelemetry floor, the SDK's own tracing and the peers.
 
-    scripts/bench [--rounds 8] [--calls 300] [--quick]    # a virtualenv with the peers, then this
-    .venv/bin/python benchmarks/bench_overhead.py          # any environment: peers if installed
+    make bench [SDK=1.13.0] [ARGS="--rounds 8 --calls 300"]   # a virtualenv with the peers, then this
+    .venvs/sdk-2.15.0/bin/python benchmarks/bench_overhead.py  # any environment: peers if installed
 
 Every variant (`variants.py`: the bare SDK; the OpenTelemetry floor; anthropic-otel on its own
 span; on SDK 1.14+ the SDK's own tracing, the floor on its span and anthropic-otel on its span;
@@ -9,9 +9,10 @@ each peer installed) is switched on and off inside this one process, round after
 order rotating by one each round, so that a noisy neighbour on a shared machine slows them all
 alike; each round of each variant times, on the calling thread's CPU clock and on the wall clock
 (`workload.py`), `--calls` non-streaming calls in process, a quarter as many over loopback HTTP,
-`--streams` long and short streams (an event's cost is their difference per event), and for the
-variants that record batches, a batch result read. Memory per open stream, and the spans closed
-and dropped streams leave open, are measured once per variant at the end.
+`--streams` long and short streams of each kind (an event's cost is the difference between the
+fastest of each, per event), and, for the variants that record batches, a batch result read.
+Memory per open stream, and the spans that closed and dropped streams leave open, are measured
+once per variant at the end.
 
 Reported: medians over the rounds and, in brackets, the smallest and largest of the per-round
 values, so that the noise is in view; what a variant adds is taken against its base (`over`) in
@@ -73,8 +74,8 @@ def check_active(variant: v.Variant, client: Any, remote: Any, api: FakeClaudeAP
             scopes = sorted({span.instrumentation_scope.name for span in spans if span.instrumentation_scope})
             raise NotActive(f"not active: {proven} of {WARM_UP} calls recorded (spans of {scopes or 'no scope'})")
     # Every kind of work once, so that no first-time cost (imports, caches, a connection) is timed.
-    workload.streams(client, 1)
-    workload.managed_streams(client, 1)
+    workload.read_stream(client)
+    workload.read_managed_stream(client)
     workload.loopback_calls(api, remote, 1)
     if variant.batch:
         workload.batch_results(api, remote, 10)
@@ -109,7 +110,7 @@ def run_variant(
             measured = {
                 "call": workload.calls(local, settings.calls),
                 "event": workload.per_event(local, settings.streams),
-                "managed": workload.per_event(local, settings.streams, workload.managed_streams),
+                "managed": workload.per_event(local, settings.streams, workload.read_managed_stream),
                 "http": workload.loopback_calls(api, remote, settings.http_calls),
             }
             if variant.batch:
@@ -181,7 +182,8 @@ def report(
         f"{settings.rounds} rounds; in each, every variant switched on, timed and switched off in turn, the order "
         f"rotating: {settings.calls} calls in process, {settings.http_calls} over loopback HTTP, "
         f"{settings.streams} long ({workload.LONG} events) and {settings.streams} short ({workload.SHORT} events) "
-        f"streams of each kind, {settings.batch_results} batch results. CPU: the calling thread's CPU time. "
+        f"streams of each kind (the fastest of each counts), {settings.batch_results} batch results. "
+        "CPU: the calling thread's CPU time. "
         "Values: median over the rounds [smallest … largest]; what a variant adds, against its base (`over`) "
         "in the same round. Peers run with their defaults.",
         "",
