@@ -7,16 +7,18 @@ Every variant (`variants.py`: the bare SDK; the OpenTelemetry floor; anthropic-o
 span; on SDK 1.14+ the SDK's own tracing, the floor on its span and anthropic-otel on its span;
 each peer installed) is switched on and off inside this one process, round after round, the
 order rotating by one each round, so that a noisy neighbour on a shared machine slows them all
-alike; each round of each variant times, on the calling thread's CPU clock and on the wall clock
-(`workload.py`), `--calls` non-streaming calls in process, a quarter as many over loopback HTTP,
-`--streams` long and short streams of each kind (an event's cost is the difference between the
-fastest of each, per event), and, for the variants that record batches, a batch result read.
-Memory per open stream, and the spans that closed and dropped streams leave open, are measured
-once per variant at the end.
+alike. A variant's slot in a round times its base (the `over` column, nothing switched on) and
+the variant, back to back, the base first in even rounds and last in odd ones: what the variant
+adds is taken against a base timed moments before or after, not seconds away. Each side times, on
+the calling thread's CPU clock and on the wall clock (`workload.py`), `--calls` non-streaming
+calls in process, a quarter as many over loopback HTTP, `--streams` long and short streams of
+each kind (an event's cost is the difference between the fastest of each, per event) and, for
+the variants that record batches, a batch result read. Memory per open stream, and the spans that
+closed and dropped streams leave open, are measured once per variant at the end.
 
-Reported: medians over the rounds and, in brackets, the smallest and largest of the per-round
-values, so that the noise is in view; what a variant adds is taken against its base (`over`) in
-the same round. The targets (issue 16) are ratios of what is added, judged on their median.
+Reported (`report.py`): medians over the rounds and, in brackets, the smallest and largest of the
+per-round values, so that the noise is in view. The targets (issue 16) are ratios of what is
+added, per round, judged on their median.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ class NotActive(Exception):
     """A variant that did not record what it should have, or recorded what it should not have."""
 
 
-def check_active(variant: v.Variant, client: Any, remote: Any, api: FakeClaudeAPI) -> None:
+def prove_active(variant: v.Variant, client: Any) -> None:
     """Warm-up calls, which must each be seen recorded by `variant` (and a bare one records nothing)."""
     v.TALLY.mark()
     for _ in range(WARM_UP):
@@ -73,12 +75,26 @@ def check_active(variant: v.Variant, client: Any, remote: Any, api: FakeClaudeAP
         if proven < WARM_UP:
             scopes = sorted({span.instrumentation_scope.name for span in spans if span.instrumentation_scope})
             raise NotActive(f"not active: {proven} of {WARM_UP} calls recorded (spans of {scopes or 'no scope'})")
-    # Every kind of work once, so that no first-time cost (imports, caches, a connection) is timed.
-    workload.read_stream(client)
-    workload.read_managed_stream(client)
+
+
+def timed_work(local: Any, remote: Any, api: FakeClaudeAPI, settings: Settings, batch: bool) -> dict[str, Sample]:
+    """Every measure of one side of a slot, after every kind of work once (so that no first-time
+    cost, an import, a cache, a connection, is timed)."""
+    local.messages.create(**ASK)
+    workload.read_stream(local)
+    workload.read_managed_stream(local)
     workload.loopback_calls(api, remote, 1)
-    if variant.batch:
+    if batch:
         workload.batch_results(api, remote, 10)
+    measured = {
+        "call": workload.calls(local, settings.calls),
+        "event": workload.per_event(local, settings.streams),
+        "managed": workload.per_event(local, settings.streams, workload.read_managed_stream),
+        "http": workload.loopback_calls(api, remote, settings.http_calls),
+    }
+    if batch:
+        measured["batch"] = workload.batch_results(api, remote, settings.batch_results)
+    return measured
 
 
 def check_off(snapshot: v.SdkSnapshot, bare: Any) -> list[str]:
@@ -98,31 +114,42 @@ def describe(error: BaseException) -> str:
     return str(error) if isinstance(error, NotActive) else f"raised {type(error).__name__}: {error}"
 
 
-def run_variant(
-    variant: v.Variant, clients: dict[str, Any], api: FakeClaudeAPI, settings: Settings, snapshot: v.SdkSnapshot
-) -> Optional[dict[str, Sample]]:
-    """One round of one variant: switched on, proven active, timed, switched off, proven off."""
-    local, remote = clients[variant.key], clients[variant.key + "/http"]
-    measured: Optional[dict[str, Sample]] = None
+def run_slot(
+    variant: v.Variant,
+    clients: dict[str, Any],
+    api: FakeClaudeAPI,
+    settings: Settings,
+    snapshot: v.SdkSnapshot,
+    *,
+    base_first: bool = True,
+) -> Optional[tuple[dict[str, Sample], Optional[dict[str, Sample]]]]:
+    """One variant's slot of a round: its base timed with nothing switched on, and the variant
+    switched on, proven active, timed, switched off and proven off, back to back (base first or
+    last as `base_first` says), so that what it adds is taken against a base timed moments apart.
+    None if the variant is broken."""
+    base: Optional[dict[str, Sample]] = None
+    own: Optional[dict[str, Sample]] = None
+
+    def time_base() -> dict[str, Sample]:
+        key = variant.base or ""
+        return timed_work(clients[key], clients[key + "/http"], api, settings, variant.batch)
+
     try:
+        if variant.base and base_first:
+            base = time_base()
         with variant.switch():
-            check_active(variant, local, remote, api)
-            measured = {
-                "call": workload.calls(local, settings.calls),
-                "event": workload.per_event(local, settings.streams),
-                "managed": workload.per_event(local, settings.streams, workload.read_managed_stream),
-                "http": workload.loopback_calls(api, remote, settings.http_calls),
-            }
-            if variant.batch:
-                measured["batch"] = workload.batch_results(api, remote, settings.batch_results)
+            prove_active(variant, clients[variant.key])
+            own = timed_work(clients[variant.key], clients[variant.key + "/http"], api, settings, variant.batch)
     except Exception as error:
         variant.broken = describe(error)
-        measured = None
     problems = check_off(snapshot, clients["bare"])
     if problems:
         variant.broken = "; ".join(filter(None, [variant.broken, *problems]))
-        measured = None
-    return measured
+    if variant.broken is not None or own is None:
+        return None
+    if variant.base and not base_first:
+        base = time_base()
+    return own, base
 
 
 def measure(settings: Settings) -> tuple[list[v.Variant], list[Round], dict[str, tuple[float, int]], list[v.Peer]]:
@@ -142,9 +169,11 @@ def measure(settings: Settings) -> tuple[list[v.Variant], list[Round], dict[str,
             results: Round = {}
             for variant in variants[shift:] + variants[:shift]:
                 if variant.broken is None:
-                    measured = run_variant(variant, clients, api, settings, snapshot)
-                    if measured is not None:
-                        results[variant.key] = measured
+                    slot = run_slot(variant, clients, api, settings, snapshot, base_first=number % 2 == 0)
+                    if slot is not None:
+                        results[variant.key], base = slot
+                        if base is not None:
+                            results[variant.key + tables.BASE] = base
             rounds.append(results)
             if variants[0].broken:  # the bare SDK: nothing else means anything without it
                 raise SystemExit(f"the bare SDK could not be measured: {variants[0].broken}")
@@ -180,12 +209,12 @@ def report(
         f"Python {platform.python_version()}, {platform.system()} on {os.cpu_count()} CPUs; "
         f"load average {start} at the start, {end} at the end.",
         f"{settings.rounds} rounds; in each, every variant switched on, timed and switched off in turn, the order "
-        f"rotating: {settings.calls} calls in process, {settings.http_calls} over loopback HTTP, "
-        f"{settings.streams} long ({workload.LONG} events) and {settings.streams} short ({workload.SHORT} events) "
-        f"streams of each kind (the fastest of each counts), {settings.batch_results} batch results. "
-        "CPU: the calling thread's CPU time. "
-        "Values: median over the rounds [smallest … largest]; what a variant adds, against its base (`over`) "
-        "in the same round. Peers run with their defaults.",
+        f"rotating, its base timed just before or after it: {settings.calls} calls in process, "
+        f"{settings.http_calls} over loopback HTTP, {settings.streams} long ({workload.LONG} events) and "
+        f"{settings.streams} short ({workload.SHORT} events) streams of each kind (the fastest of each counts), "
+        f"{settings.batch_results} batch results. CPU: the calling thread's CPU time. Values: median over the "
+        "rounds [smallest … largest]; what a variant adds is against its base (`over`) in the same slot. "
+        "Peers run with their defaults.",
         "",
         "## Peers",
         "",

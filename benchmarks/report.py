@@ -16,9 +16,11 @@ from typing import Callable, Optional
 import variants as v
 from workload import Sample
 
-# Per round: variant key -> measure -> sample. Measures: "call" (in process), "http" (loopback),
-# "event" (per event of `create(stream=True)`), "managed" (per event of `messages.stream()`), "batch".
+# Per round: variant key -> measure -> sample; under the key + BASE, its base's, timed in its slot.
+# Measures: "call" (in process), "http" (loopback), "event" (per event of `create(stream=True)`),
+# "managed" (per event of `messages.stream()`), "batch".
 Round = dict[str, dict[str, Sample]]
+BASE = "|base"
 # Measured once per variant: bytes an open stream holds, spans left open by closed and dropped streams.
 Memory = dict[str, tuple[float, int]]
 Value = Callable[[Round], float]
@@ -57,8 +59,13 @@ def wall(key: str, measure: str = "call") -> Value:
     return lambda results: results[key][measure].wall
 
 
-def added(key: str, base: str, measure: str = "call", clock: Callable[[str, str], Value] = cpu) -> Value:
-    top, bottom = clock(key, measure), clock(base, measure)
+def added(key: str, measure: str = "call", clock: Callable[[str, str], Value] = cpu) -> Value:
+    """What variant `key` adds to its base, timed in the same slot of the round."""
+    top, bottom = clock(key, measure), clock(key + BASE, measure)
+    return lambda results: top(results) - bottom(results)
+
+
+def difference(top: Value, bottom: Value) -> Value:
     return lambda results: top(results) - bottom(results)
 
 
@@ -86,12 +93,12 @@ def call_table(variants: Sequence[v.Variant], rounds: Sequence[Round]) -> str:
             row += ["—", "—", spread(series(rounds, wall(key))), "—", spread(series(rounds, cpu(key, "http"))), "—"]
         else:
             row += [
-                spread(series(rounds, added(key, base)), sign=True),
-                spread(series(rounds, ratio(cpu(key), cpu(base))), digits=2),
+                spread(series(rounds, added(key)), sign=True),
+                spread(series(rounds, ratio(cpu(key), cpu(key + BASE))), digits=2),
                 spread(series(rounds, wall(key))),
-                spread(series(rounds, added(key, base, clock=wall)), sign=True),
+                spread(series(rounds, added(key, clock=wall)), sign=True),
                 spread(series(rounds, cpu(key, "http"))),
-                spread(series(rounds, added(key, base, "http")), sign=True),
+                spread(series(rounds, added(key, "http")), sign=True),
             ]
         rows.append(row)
     header = [
@@ -115,12 +122,12 @@ def stream_table(variants: Sequence[v.Variant], rounds: Sequence[Round], memory:
         row = [variant.label]
         for measure, _ in STREAM_KINDS:
             row.append(spread(series(rounds, cpu(key, measure)), digits=2))
-            row.append(spread(series(rounds, added(key, base, measure)), digits=2, sign=True) if base else "—")
+            row.append(spread(series(rounds, added(key, measure)), digits=2, sign=True) if base else "—")
         batch, batch_ratio = "—", "—"
         if variant.batch:
             batch = spread(series(rounds, cpu(key, "batch")))
             if base:
-                batch_ratio = spread(series(rounds, ratio(cpu(key, "batch"), cpu(base, "batch"))), digits=2)
+                batch_ratio = spread(series(rounds, ratio(cpu(key, "batch"), cpu(key + BASE, "batch"))), digits=2)
         held, held_added, left_open = "—", "—", "—"
         if key in memory:
             held, left_open = f"{memory[key][0] / 1024:.1f}", str(memory[key][1])
@@ -148,13 +155,12 @@ def floor_table(variants: Sequence[v.Variant], rounds: Sequence[Round]) -> str:
         paths.append(("the SDK's span (3 histograms)", "sdk-floor", "sdk-ours"))
     rows = []
     for label, floor, ours in paths:
-        base = keys[ours].base or ""
         rows.append(
             [
                 label,
-                spread(series(rounds, added(floor, base)), sign=True),
-                spread(series(rounds, added(ours, base)), sign=True),
-                spread(series(rounds, added(ours, floor)), sign=True),
+                spread(series(rounds, added(floor)), sign=True),
+                spread(series(rounds, added(ours)), sign=True),
+                spread(series(rounds, difference(added(ours), added(floor))), sign=True),
             ]
         )
     header = ["on", "OpenTelemetry calls alone add (µs)", "anthropic-otel adds (µs)", "beyond them (µs)"]
@@ -190,7 +196,7 @@ def targets(variants: Sequence[v.Variant]) -> list[Target]:
     """The targets of issue 16 this SDK has variants for (peers' whether installed or not)."""
     keys = _by_key(variants)
     own = keys["ours"].base or "bare"
-    ours_adds = added("ours", own)
+    ours_adds = added("ours")
     found = []
     if "sdk" in keys:
         found.append(
@@ -198,8 +204,8 @@ def targets(variants: Sequence[v.Variant]) -> list[Target]:
                 "SDK's span: what anthropic-otel adds ÷ what the SDK's tracing adds",
                 0.5,
                 ("sdk-ours", "sdk", "bare"),
-                ratio(added("sdk-ours", "sdk"), added("sdk", "bare")),
-                (Part("adds", added("sdk-ours", "sdk")), Part("the SDK's tracing adds", added("sdk", "bare"))),
+                ratio(added("sdk-ours"), added("sdk")),
+                (Part("adds", added("sdk-ours")), Part("the SDK's tracing adds", added("sdk"))),
             )
         )
     found.append(
@@ -207,10 +213,10 @@ def targets(variants: Sequence[v.Variant]) -> list[Target]:
             "own span: what anthropic-otel adds ÷ (what the floor adds + 8 % of a bare call)",
             1.0,
             ("ours", own, "floor", "bare"),
-            lambda r: ours_adds(r) / (added("floor", own)(r) + 0.08 * cpu("bare")(r)),
+            lambda r: ours_adds(r) / (added("floor")(r) + 0.08 * cpu("bare")(r)),
             (
                 Part("adds", ours_adds),
-                Part("the floor adds", added("floor", own)),
+                Part("the floor adds", added("floor")),
                 Part("a bare call", cpu("bare"), sign=False),
             ),
         )
@@ -221,13 +227,13 @@ def targets(variants: Sequence[v.Variant]) -> list[Target]:
                 f"own span: what anthropic-otel adds ÷ what {_peer_name(peer)} adds",
                 limit,
                 ("ours", own, peer, "bare"),
-                ratio(ours_adds, added(peer, "bare")),
-                (Part("adds", ours_adds), Part(f"{_peer_name(peer)} adds", added(peer, "bare"))),
+                ratio(ours_adds, added(peer)),
+                (Part("adds", ours_adds), Part(f"{_peer_name(peer)} adds", added(peer))),
             )
         )
     for measure, kind in STREAM_KINDS:
         for peer, limit in (("openllmetry", 0.05), ("contrib", 0.01)):
-            ours_event, theirs = added("ours", own, measure), added(peer, "bare", measure)
+            ours_event, theirs = added("ours", measure), added(peer, measure)
             found.append(
                 Target(
                     f"per event of {kind}: what anthropic-otel adds ÷ what {_peer_name(peer)} adds",
@@ -244,10 +250,10 @@ def targets(variants: Sequence[v.Variant]) -> list[Target]:
                 f"batch result read, {path}: ÷ the same read without anthropic-otel",
                 1.4,
                 (key, base),
-                ratio(cpu(key, "batch"), cpu(base, "batch")),
+                ratio(cpu(key, "batch"), cpu(key + BASE, "batch")),
                 (
                     Part("read", cpu(key, "batch"), 1, " µs per result", sign=False),
-                    Part("without", cpu(base, "batch"), 1, " µs", sign=False),
+                    Part("without", cpu(key + BASE, "batch"), 1, " µs", sign=False),
                 ),
             )
         )

@@ -220,15 +220,14 @@ def bench() -> Iterator[Any]:
 
 
 def run_one(bench: Any, api: FakeClaudeAPI, variant: Any) -> Any:
-    """One round of `variant` alone, on clients without the SDK's own tracing; what it measured, or None."""
+    """One slot of `variant` alone (over the bare SDK, its tracing off); what it measured, or None."""
     settings = bench.Settings(rounds=1, calls=2, streams=1, batch_results=10, open_streams=2, peers=False)
     options: dict[str, Any] = {"max_retries": 0, **({"open_telemetry": False} if sdk_has_tracing() else {})}
-    clients = {
-        variant.key: bench.workload.in_process_client(**options),
-        "bare": bench.workload.in_process_client(**options),
-        variant.key + "/http": bench.workload.loopback_client(api, **options),
-    }
-    return bench.run_variant(variant, clients, api, settings, bench.v.SdkSnapshot())
+    clients = {}
+    for key in (variant.key, "bare"):
+        clients[key] = bench.workload.in_process_client(**options)
+        clients[key + "/http"] = bench.workload.loopback_client(api, **options)
+    return bench.run_slot(variant, clients, api, settings, bench.v.SdkSnapshot())
 
 
 def test_a_variant_that_records_no_call_is_broken(bench: Any, api: FakeClaudeAPI) -> None:
@@ -280,3 +279,11 @@ def test_a_bare_variant_that_records_spans_is_broken(bench: Any, api: FakeClaude
     variant = bench.v.Variant("stray", "bare, yet recording", {}, "bare", stray)
     assert run_one(bench, api, variant) is None
     assert variant.broken == "bare, yet 5 span(s) recorded in 5 calls"
+
+
+def test_a_slot_times_the_variant_and_its_base_alike(bench: Any, api: FakeClaudeAPI) -> None:
+    variant = bench.v.Variant("same", "bare again", {}, "bare", batch=True)
+    own, base = run_one(bench, api, variant)
+    assert variant.broken is None
+    assert set(own) == set(base) == {"call", "event", "managed", "http", "batch"}
+    assert all(sample.cpu > 0 and sample.wall > 0 for sample in (own["call"], base["call"]))
