@@ -51,6 +51,7 @@ class Settings:
     batch_results: int
     open_streams: int
     peers: bool
+    quick: bool = False
 
     @property
     def http_calls(self) -> int:
@@ -236,6 +237,8 @@ def report(
         "",
         tables.target_table(variants, rounds, memory),
     ]
+    if settings.quick:
+        parts += ["", "A --quick run is a smoke run: too few calls for its verdicts to mean anything."]
     if broken:
         parts += ["", "Broken variants:", *broken]
     return "\n".join(parts)
@@ -255,7 +258,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings(args.rounds, args.calls, args.streams, args.batch_results, args.open_streams, args.peers)
     if args.quick:
-        settings = Settings(2, 20, 1, 100, 10, args.peers)
+        settings = Settings(2, 20, 1, 100, 10, args.peers, quick=True)
     load_start = os.getloadavg()
     variants, rounds, memory, peers = measure(settings)
     print(

@@ -287,3 +287,35 @@ def test_a_slot_times_the_variant_and_its_base_alike(bench: Any, api: FakeClaude
     assert variant.broken is None
     assert set(own) == set(base) == {"call", "event", "managed", "http", "batch"}
     assert all(sample.cpu > 0 and sample.wall > 0 for sample in (own["call"], base["call"]))
+
+
+def test_a_target_is_the_median_of_per_round_ratios_of_what_is_added(bench: Any) -> None:
+    report, sample = bench.tables, bench.workload.Sample
+    variants = [
+        bench.v.Variant("bare", "bare SDK", {}, None),
+        bench.v.Variant("floor", "floor", {}, "bare"),
+        bench.v.Variant("ours", "anthropic-otel, own span", {}, "bare"),
+        bench.v.Variant("contrib", "official contrib", {}, "bare"),
+    ]
+
+    def round_of(ours: float, contrib: float) -> Any:
+        """A round where the bare call takes 500 µs, the floor adds 100 and the others what is given."""
+        calls = {"bare": 500.0, "floor": 600.0, "ours": 500.0 + ours, "contrib": 500.0 + contrib}
+        results = {key: {"call": sample(value, value)} for key, value in calls.items()}
+        results.update({key + report.BASE: {"call": sample(500.0, 500.0)} for key in calls if key != "bare"})
+        return results
+
+    # Contrib adds nothing measurable in the last round: that round has no ratio to it.
+    rounds = [round_of(150, 300), round_of(140, 200), round_of(210, 300), round_of(170, -5)]
+    rows = {
+        cells[0]: cells[1:]
+        for cells in (line[2:-2].split(" | ") for line in report.target_table(variants, rounds, {}).splitlines()[2:])
+    }
+    floor = rows["own span: what anthropic-otel adds ÷ (what the floor adds + 8 % of a bare call)"]
+    # 150, 140, 210 and 170 over 100 + 0.08 x 500 = 140
+    assert floor[0] == "1.143 [1.000 … 1.500]"
+    assert floor[3] == "FAIL"
+    contrib = rows["own span: what anthropic-otel adds ÷ what official contrib adds"]
+    assert contrib[0] == "0.700 [0.500 … 0.700]"  # 150 / 300, 140 / 200, 210 / 300
+    assert contrib[2].endswith("; 1 of 4 rounds left out, their reference adding nothing")
+    assert contrib[3] == "PASS"
