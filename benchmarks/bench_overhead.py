@@ -16,9 +16,9 @@ each kind (an event's cost is the difference between the fastest of each, per ev
 the variants that record batches, a batch result read. Memory per open stream, and the spans that
 closed and dropped streams leave open, are measured once per variant at the end.
 
-Reported (`report.py`): medians over the rounds and, in brackets, the smallest and largest of the
-per-round values, so that the noise is in view. The targets (issue 16) are ratios of what is
-added, per round, judged on their median.
+Reported (`report.py`, `targets.py`): medians over the rounds and, in brackets, the smallest and
+largest of the per-round values, so that the noise is in view. The targets (issue 16) are ratios
+of what is added, per round, judged on their median.
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 import anthropic
+import proofs
 import report as tables
+import targets
 import variants as v
 import workload
 from report import Memory, Round
@@ -64,10 +66,10 @@ class NotActive(Exception):
 
 def prove_active(variant: v.Variant, client: Any) -> None:
     """Warm-up calls, which must each be seen recorded by `variant` (and a bare one records nothing)."""
-    v.TALLY.mark()
+    proofs.TALLY.mark()
     for _ in range(WARM_UP):
         client.messages.create(**ASK)
-    spans = v.TALLY.release()
+    spans = proofs.TALLY.release()
     if variant.proof is None:
         if spans:
             raise NotActive(f"bare, yet {len(spans)} span(s) recorded in {WARM_UP} calls")
@@ -98,15 +100,15 @@ def timed_work(local: Any, remote: Any, api: FakeClaudeAPI, settings: Settings, 
     return measured
 
 
-def check_off(snapshot: v.SdkSnapshot, bare: Any) -> list[str]:
+def check_off(snapshot: proofs.SdkSnapshot, bare: Any) -> list[str]:
     """What is wrong once a variant is switched off: the SDK not as it was (put back), or spans still made."""
     problems = []
     left = snapshot.restore()
     if left:
         problems.append(f"left patched when switched off (put back): {', '.join(left[:4])}")
-    v.TALLY.mark()
+    proofs.TALLY.mark()
     bare.messages.create(**ASK)
-    if v.TALLY.release():
+    if proofs.TALLY.release():
         problems.append("still recording spans when switched off")
     return problems
 
@@ -120,7 +122,7 @@ def run_slot(
     clients: dict[str, Any],
     api: FakeClaudeAPI,
     settings: Settings,
-    snapshot: v.SdkSnapshot,
+    snapshot: proofs.SdkSnapshot,
     *,
     base_first: bool = True,
 ) -> Optional[tuple[dict[str, Sample], Optional[dict[str, Sample]]]]:
@@ -154,7 +156,7 @@ def run_slot(
 
 
 def measure(settings: Settings) -> tuple[list[v.Variant], list[Round], dict[str, tuple[float, int]], list[v.Peer]]:
-    snapshot = v.SdkSnapshot()
+    snapshot = proofs.SdkSnapshot()
     peers = v.installed_peers() if settings.peers else []
     variants = v.build(peers)
     rounds: list[Round] = []
@@ -183,7 +185,7 @@ def measure(settings: Settings) -> tuple[list[v.Variant], list[Round], dict[str,
                 try:
                     with variant.switch():
                         memory[variant.key] = workload.open_streams(
-                            clients[variant.key], settings.open_streams, v.TALLY.left_open
+                            clients[variant.key], settings.open_streams, proofs.TALLY.left_open
                         )
                 except Exception as error:
                     variant.broken = describe(error)
@@ -235,7 +237,7 @@ def report(
         "",
         "## Targets",
         "",
-        tables.target_table(variants, rounds, memory),
+        targets.target_table(variants, rounds, memory),
     ]
     if settings.quick:
         parts += ["", "A --quick run is a smoke run: too few calls for its verdicts to mean anything."]

@@ -1,11 +1,10 @@
-"""The configurations the overhead benchmark switches on and off, and the proof that each was.
+"""The configurations the overhead benchmark switches on and off.
 
-A variant is a client (which of the SDK's own tracing states it is in) and a switch (a context
-manager that instruments, and undoes it on exit). Inside its switch, a variant must be seen doing
-its work: its warm-up calls each end a span of its own (or, for the floor on the SDK's span, go
-through the floor's wrapper); outside it, the SDK's classes must be exactly as they were before
-the benchmark began (`SdkSnapshot`), and a bare call must end no span. A variant that fails
-either, or raises, is reported broken and left out of the rounds after; the others go on.
+A variant is a client (which of the SDK's own tracing states it is in), a switch (a context
+manager that instruments, and undoes it on exit) and its proof: how many of the spans ended in
+its warm-up show it recorded a call (a span of its own scope, or, for the floor, a pass through
+the floor's wrapper). `proofs.py` holds what checks it off again; a variant that fails either, or
+raises, is reported broken and left out of the rounds after, the others going on.
 
 The peers are the other instrumentations of the SDK, run when installed, with their defaults
 (content capture included, where that is their default) and our tracer and meter providers.
@@ -15,7 +14,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
-import inspect
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from proofs import TRACER_PROVIDER
 from workload import ASK, in_process_client
 from wrapt import wrap_function_wrapper
 
@@ -48,42 +47,6 @@ if sdk_has_tracing():
     SDK_SCOPE = getattr(importlib.import_module("anthropic._tracing"), "INSTRUMENTATION_SCOPE", SDK_SCOPE)
 # The key anthropic-otel adds to the SDK's span that the SDK never sets itself.
 ENRICHED = "anthropic.cost.usd"
-
-
-class SpanTally(SpanProcessor):
-    """Counts the spans started and ended, and keeps those ended since `mark()`."""
-
-    def __init__(self) -> None:
-        self.started = 0
-        self.ended_count = 0
-        self.ended: list[ReadableSpan] = []
-        self.keeping = False
-
-    def on_start(self, span: Any, parent_context: Any = None) -> None:
-        self.started += 1
-
-    def on_end(self, span: ReadableSpan) -> None:
-        self.ended_count += 1
-        if self.keeping:
-            self.ended.append(span)
-
-    def mark(self) -> None:
-        """Keep the spans ended from now on (until `release`), forgetting earlier ones."""
-        self.ended = []
-        self.keeping = True
-
-    def release(self) -> list[ReadableSpan]:
-        spans, self.ended, self.keeping = self.ended, [], False
-        return spans
-
-    def left_open(self) -> int:
-        return self.started - self.ended_count
-
-
-# Records spans and exports nothing: span export is not what is measured.
-TALLY = SpanTally()
-TRACER_PROVIDER = TracerProvider()
-TRACER_PROVIDER.add_span_processor(TALLY)
 
 
 def meter_provider() -> MeterProvider:
@@ -303,66 +266,6 @@ def peer_switch(peer: Peer) -> Callable[[], AbstractContextManager[None]]:
             instrumentor.uninstrument()
 
     return switch
-
-
-# -- the SDK as it was -----------------------------------------------------------------------------
-_SNAPSHOT_MODULES = (
-    "anthropic._base_client",
-    "anthropic._client",
-    "anthropic._response",
-    "anthropic._legacy_response",
-    "anthropic._streaming",
-    "anthropic._tracing",
-    "anthropic._decoders.jsonl",
-    "anthropic.resources.messages",
-    "anthropic.resources.messages.messages",
-    "anthropic.resources.messages.batches",
-    "anthropic.resources.beta.messages",
-    "anthropic.resources.beta.messages.messages",
-    "anthropic.resources.completions",
-    "anthropic.lib.streaming",
-    "anthropic.lib.tools._beta_runner",
-    "anthropic.lib.tools._beta_functions",
-    "anthropic.lib.bedrock._beta_messages",
-    "anthropic.lib.vertex._beta_messages",
-)
-
-
-class SdkSnapshot:
-    """The attributes of the SDK's modules and of the classes they define, to tell whether an
-    instrumentation left anything patched when it was switched off, and to put it back if so."""
-
-    def __init__(self) -> None:
-        self.owners: list[tuple[Any, dict[str, Any]]] = []
-        for name in _SNAPSHOT_MODULES:
-            try:
-                module = importlib.import_module(name)
-            except Exception:  # not in this SDK version
-                continue
-            self.owners.append((module, dict(vars(module))))
-            for value in vars(module).values():
-                if inspect.isclass(value) and value.__module__ == name:
-                    self.owners.append((value, dict(vars(value))))
-
-    def restore(self) -> list[str]:
-        """Put back whatever differs; returns what did (empty when the SDK is as it was)."""
-        changed = []
-        for owner, attributes in self.owners:
-            current = vars(owner)
-            for name in set(current) | set(attributes):
-                if current.get(name, _MISSING) is attributes.get(name, _MISSING):
-                    continue
-                if name not in attributes and (inspect.ismodule(owner) or name.startswith("__")):
-                    continue  # a submodule imported since, or a cache such as copyreg's `__slotnames__`
-                changed.append(f"{getattr(owner, '__qualname__', owner.__name__)}.{name}")
-                if name in attributes:
-                    setattr(owner, name, attributes[name])
-                else:
-                    delattr(owner, name)
-        return changed
-
-
-_MISSING = object()
 
 
 # -- the table of variants -----------------------------------------------------------------------

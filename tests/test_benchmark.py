@@ -22,6 +22,8 @@ from typing import Any
 
 import anthropic
 import pytest
+import wrapt
+from opentelemetry.instrumentation.utils import unwrap
 
 from anthropic_otel._sdk import sdk_has_tracing
 from anthropic_otel.testing import FakeClaudeAPI
@@ -227,7 +229,7 @@ def run_one(bench: Any, api: FakeClaudeAPI, variant: Any) -> Any:
     for key in (variant.key, "bare"):
         clients[key] = bench.workload.in_process_client(**options)
         clients[key + "/http"] = bench.workload.loopback_client(api, **options)
-    return bench.run_slot(variant, clients, api, settings, bench.v.SdkSnapshot())
+    return bench.run_slot(variant, clients, api, settings, bench.proofs.SdkSnapshot())
 
 
 def test_a_variant_that_records_no_call_is_broken(bench: Any, api: FakeClaudeAPI) -> None:
@@ -262,7 +264,7 @@ def test_a_variant_left_patched_is_broken_and_the_sdk_put_back(bench: Any, api: 
 
 
 def test_a_bare_variant_that_records_spans_is_broken(bench: Any, api: FakeClaudeAPI) -> None:
-    tracer = bench.v.TRACER_PROVIDER.get_tracer("stray")
+    tracer = bench.proofs.TRACER_PROVIDER.get_tracer("stray")
 
     @contextmanager
     def stray() -> Iterator[None]:
@@ -270,11 +272,11 @@ def test_a_bare_variant_that_records_spans_is_broken(bench: Any, api: FakeClaude
             with tracer.start_as_current_span("stray"):
                 return wrapped(*args, **kwargs)
 
-        bench.v.wrap_function_wrapper("anthropic._base_client", "SyncAPIClient.request", request)
+        wrapt.wrap_function_wrapper("anthropic._base_client", "SyncAPIClient.request", request)
         try:
             yield
         finally:
-            bench.v.unwrap(anthropic._base_client.SyncAPIClient, "request")
+            unwrap(anthropic._base_client.SyncAPIClient, "request")
 
     variant = bench.v.Variant("stray", "bare, yet recording", {}, "bare", stray)
     assert run_one(bench, api, variant) is None
@@ -307,10 +309,7 @@ def test_a_target_is_the_median_of_per_round_ratios_of_what_is_added(bench: Any)
 
     # Contrib adds nothing measurable in the last round: that round has no ratio to it.
     rounds = [round_of(150, 300), round_of(140, 200), round_of(210, 300), round_of(170, -5)]
-    rows = {
-        cells[0]: cells[1:]
-        for cells in (line[2:-2].split(" | ") for line in report.target_table(variants, rounds, {}).splitlines()[2:])
-    }
+    rows = tables("## Targets\n" + bench.targets.target_table(variants, rounds, {}))["Targets"]
     floor = rows["own span: what anthropic-otel adds ÷ (what the floor adds + 8 % of a bare call)"]
     # 150, 140, 210 and 170 over 100 + 0.08 x 500 = 140
     assert floor[0] == "1.143 [1.000 … 1.500]"
