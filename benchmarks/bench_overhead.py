@@ -1,372 +1,278 @@
-"""Overhead of the instrumentation, as ratios to the bare SDK measured in the same run.
+"""Overhead of anthropic-otel beside the OpenTelemetry floor, the SDK's own tracing and the peers.
 
-    .venv/bin/python benchmarks/bench_overhead.py [--calls 2000] [--rounds 5] [--quick]
+    make bench [SDK=1.13.0] [ARGS="--rounds 8 --calls 300"]   # a virtualenv with the peers, then this
+    .venvs/sdk-2.15.0/bin/python benchmarks/bench_overhead.py  # any environment: peers if installed
 
-Measures, for the bare SDK and the SDK under anthropic-otel (and, on SDK 1.14+, the SDK's own
-tracing alone and with our enrichment on top):
+Every variant (`variants.py`: the bare SDK; the OpenTelemetry floor; anthropic-otel on its own
+span; on SDK 1.14+ the SDK's own tracing, the floor on its span and anthropic-otel on its span;
+each peer installed) is switched on and off inside this one process, round after round, the
+order rotating by one each round, so that a noisy neighbour on a shared machine slows them all
+alike. A variant's slot in a round times its base (the `over` column, nothing switched on) and
+the variant, back to back, the base first in even rounds and last in odd ones: what the variant
+adds is taken against a base timed moments before or after, not seconds away. Each side times, on
+the calling thread's CPU clock and on the wall clock (`workload.py`), `--calls` non-streaming
+calls in process, a quarter as many over loopback HTTP, `--streams` long and short streams of
+each kind (an event's cost is the difference between the fastest of each, per event) and, for
+the variants that record batches, a batch result read. Memory per open stream, and the spans that
+closed and dropped streams leave open, are measured once per variant at the end.
 
-- a non-streaming `messages.create`, over an in-process transport (the SDK's work and ours, not
-  the network's) and over loopback HTTP to the fake Claude API;
-- a streamed event (1,000-event streams, minus the per-call part);
-- the memory an open stream holds (tracemalloc, 200 streams left open after their first event);
-- a Message Batch result read through `batches.results()` (loopback HTTP, 5,000 results);
-- the floor under a call: the OpenTelemetry SDK's own work for the same telemetry (`floor`), so
-  that what anthropic-otel adds splits into what OpenTelemetry costs and what reading the call costs.
-
-Responses carry what the real API sends (request id, rate-limit headers, cache usage), so that
-the per-call work is the real one. Span export is excluded (a TracerProvider without processors
-still records spans); metrics are aggregated by an SDK MeterProvider. Scenarios are interleaved
-round by round so that a noisy neighbour slows them all alike; medians are reported, CPU time
-(`time.process_time`) so that other processes on a shared machine count less.
+Reported (`report.py`, `targets.py`): medians over the rounds and, in brackets, the smallest and
+largest of the per-round values, so that the noise is in view. The targets (issue 16) are ratios
+of what is added, per round, judged on their median.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
-import json
-import statistics
-import time
-import tracemalloc
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, Callable
+import os
+import platform
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Optional
 
 import anthropic
-import anthropic._base_client
-from opentelemetry import context as otel_context
-from opentelemetry import trace
-from opentelemetry.instrumentation.utils import unwrap
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind, Status, StatusCode
-from wrapt import wrap_function_wrapper
+import proofs
+import report as tables
+import targets
+import variants as v
+import workload
+from report import Memory, Round
+from workload import ASK, Sample
 
-from anthropic_otel import AnthropicInstrumentor
-from anthropic_otel._metrics import Instruments
-from anthropic_otel._sdk import sdk_has_tracing, sdk_span_provider
-from anthropic_otel.testing import FakeClaudeAPI, MessageReply
+from anthropic_otel.testing import FakeClaudeAPI
 
-# The HTTP library of the installed SDK: httpx2 from 1.0, httpx before (both may be installed:
-# other packages, such as openai, bring httpx2 along).
-if hasattr(anthropic._base_client, "httpx2"):
-    import httpx2 as httpx
-else:  # pragma: no cover - depends on the SDK version
-    import httpx  # type: ignore[no-redef]
-
-MODEL = "claude-sonnet-4-6"
-USAGE = {"input_tokens": 20, "output_tokens": 6, "cache_read_input_tokens": 1800, "cache_creation_input_tokens": 0}
-MESSAGE = {
-    "id": "msg_bench",
-    "type": "message",
-    "role": "assistant",
-    "model": MODEL,
-    "content": [{"type": "text", "text": "Hello from the benchmark."}],
-    "stop_reason": "end_turn",
-    "stop_sequence": None,
-    "usage": USAGE,
-}
-HEADERS = {
-    "content-type": "application/json",
-    "request-id": "req_benchmark0000000000000001",
-    "anthropic-organization-id": "5f3c9a1e-0d2b-4c7e-9f11-8a6b2c4d0e13",
-    **{
-        f"anthropic-ratelimit-{kind}-{part}": value
-        for kind in ("requests", "tokens", "input-tokens", "output-tokens")
-        for part, value in (("limit", "4000"), ("remaining", "3999"), ("reset", "2026-11-25T12:00:00Z"))
-    },
-}
-ASK: dict[str, Any] = {"model": MODEL, "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}
-EVENTS = 1000
-OPEN_STREAMS = 200
-BATCH_RESULTS = 5000
+WARM_UP = 5
 
 
-def sse(events: int) -> bytes:
-    """A stream of exactly `events` events: start, block start, deltas, block stop, delta, stop."""
-    start = {"type": "message_start", "message": {**MESSAGE, "content": [], "stop_reason": None}}
-    delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "word "}}
-    parts = [
-        ("message_start", start),
-        (
-            "content_block_start",
-            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-        ),
-        *[("content_block_delta", delta)] * (events - 5),
-        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-        (
-            "message_delta",
-            {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 9}},
-        ),
-        ("message_stop", {"type": "message_stop"}),
-    ]
-    return "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in parts).encode()
+@dataclass
+class Settings:
+    rounds: int
+    calls: int
+    streams: int
+    batch_results: int
+    open_streams: int
+    peers: bool
+    quick: bool = False
+
+    @property
+    def http_calls(self) -> int:
+        return max(self.calls // 4, 10)
 
 
-def in_process_client(**options: Any) -> anthropic.Anthropic:
-    json_body, stream_body = json.dumps(MESSAGE).encode(), sse(EVENTS)
-
-    def handler(request: Any) -> Any:
-        if b'"stream":true' in request.content or b'"stream": true' in request.content:
-            return httpx.Response(200, headers={**HEADERS, "content-type": "text/event-stream"}, content=stream_body)
-        return httpx.Response(200, headers=HEADERS, content=json_body)
-
-    http_client = httpx.Client(transport=httpx.MockTransport(handler))
-    return anthropic.Anthropic(api_key="sk-bench", base_url="http://bench.local", http_client=http_client, **options)
+class NotActive(Exception):
+    """A variant that did not record what it should have, or recorded what it should not have."""
 
 
-def cpu_per(units: int, run: Callable[[], object]) -> float:
-    start = time.process_time()
-    run()
-    return (time.process_time() - start) / units
+def prove_active(variant: v.Variant, client: Any) -> None:
+    """Warm-up calls, which must each be seen recorded by `variant` (and a bare one records nothing)."""
+    proofs.TALLY.mark()
+    for _ in range(WARM_UP):
+        client.messages.create(**ASK)
+    spans = proofs.TALLY.release()
+    if variant.proof is None:
+        if spans:
+            raise NotActive(f"bare, yet {len(spans)} span(s) recorded in {WARM_UP} calls")
+    else:
+        proven = variant.proof(spans)
+        if proven < WARM_UP:
+            scopes = sorted({span.instrumentation_scope.name for span in spans if span.instrumentation_scope})
+            raise NotActive(f"not active: {proven} of {WARM_UP} calls recorded (spans of {scopes or 'no scope'})")
 
 
-def call_in_process(client: anthropic.Anthropic, calls: int) -> float:
-    return cpu_per(calls, lambda: [client.messages.create(**ASK) for _ in range(calls)] and None)
-
-
-def call_over_http(api: FakeClaudeAPI, client: anthropic.Anthropic, calls: int) -> float:
-    api.queue(*[MessageReply(text="Hello from the benchmark.", usage=USAGE) for _ in range(calls)])
-    return cpu_per(calls, lambda: [client.messages.create(**ASK) for _ in range(calls)] and None)
-
-
-def stream_in_process(client: anthropic.Anthropic, streams: int) -> float:
-    def run() -> None:
-        for _ in range(streams):
-            for _ in client.messages.create(stream=True, **ASK):
-                pass
-
-    return cpu_per(streams, run)
-
-
-def memory_per_open_stream(client: anthropic.Anthropic, open_streams: int = OPEN_STREAMS) -> float:
-    """Bytes an open stream (first event read, not closed) holds, averaged over `open_streams`."""
-    gc.collect()
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    held = []
-    for _ in range(open_streams):
-        stream = client.messages.create(stream=True, **ASK)
-        next(iter(stream))
-        held.append(stream)
-    after = tracemalloc.get_traced_memory()[0]
-    tracemalloc.stop()
-    for stream in held:
-        stream.close()
-    return (after - before) / open_streams
-
-
-def batch_result(api: FakeClaudeAPI, client: anthropic.Anthropic, batch_results: int = BATCH_RESULTS) -> float:
-    batch_id = api.add_synthetic_batch(batch_results)
-    return cpu_per(batch_results, lambda: sum(1 for _ in client.messages.batches.results(batch_id)) and None)
-
-
-@contextmanager
-def instrumented(mode: str) -> Iterator[None]:
-    """`mode`: "bare", "ours" (anthropic-otel), or "floor" (the OpenTelemetry calls alone, `floor`)."""
-    if mode == "bare":
-        yield
-        return
-    if mode == "floor":
-        with floor():
-            yield
-        return
-    instrumentor = AnthropicInstrumentor()
-    instrumentor.instrument(
-        tracer_provider=TRACER_PROVIDER, meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()])
-    )
-    try:
-        yield
-    finally:
-        instrumentor.uninstrument()
-
-
-class _StartAttributes(SpanProcessor):
-    """Keeps each span's attributes as they were when it started."""
-
-    def __init__(self) -> None:
-        self.at_start: list[dict[str, Any]] = []
-
-    def on_start(self, span: Any, parent_context: Any = None) -> None:
-        self.at_start.append(dict(span.attributes or {}))
-
-
-def one_call_telemetry() -> dict[str, Any]:
-    """What anthropic-otel records for one benchmark call, captured from a real instrumented call:
-    its span's name and attributes (at start, and added at the end) and its histogram points'."""
-    starts = _StartAttributes()
-    spans = TracerProvider()
-    spans.add_span_processor(starts)
-    exporter = InMemorySpanExporter()
-    spans.add_span_processor(SimpleSpanProcessor(exporter))
-    reader = InMemoryMetricReader()
-    instrumentor = AnthropicInstrumentor()
-    instrumentor.instrument(tracer_provider=spans, meter_provider=MeterProvider(metric_readers=[reader]))
-    try:
-        in_process_client(**client_options(sdk_spans=False)).messages.create(**ASK)
-    finally:
-        instrumentor.uninstrument()
-    (span,) = exporter.get_finished_spans()
-    start = starts.at_start[0]
-    points: dict[str, list[dict[str, Any]]] = {}
-    data = reader.get_metrics_data()
-    for resource in data.resource_metrics if data else ():
-        for scope in resource.scope_metrics:
-            for metric in scope.metrics:
-                points[metric.name] = [dict(point.attributes or {}) for point in metric.data.data_points]
-    return {
-        "name": span.name,
-        "start": start,
-        "end": {key: value for key, value in (span.attributes or {}).items() if key not in start},
-        "duration": points["gen_ai.client.operation.duration"][0],
-        "tokens": points["gen_ai.client.token.usage"],
+def timed_work(local: Any, remote: Any, api: FakeClaudeAPI, settings: Settings, batch: bool) -> dict[str, Sample]:
+    """Every measure of one side of a slot, after every kind of work once (so that no first-time
+    cost, an import, a cache, a connection, is timed)."""
+    local.messages.create(**ASK)
+    workload.read_stream(local)
+    workload.read_managed_stream(local)
+    workload.loopback_calls(api, remote, 1)
+    if batch:
+        workload.batch_results(api, remote, 10)
+    measured = {
+        "call": workload.calls(local, settings.calls),
+        "event": workload.per_event(local, settings.streams),
+        "managed": workload.per_event(local, settings.streams, workload.read_managed_stream),
+        "http": workload.loopback_calls(api, remote, settings.http_calls),
     }
+    if batch:
+        measured["batch"] = workload.batch_results(api, remote, settings.batch_results)
+    return measured
 
 
-@contextmanager
-def floor() -> Iterator[None]:
-    """The OpenTelemetry SDK's own work for one call's telemetry, and nothing else: the span
-    anthropic-otel makes (same name, same attributes at start and at end, current during the call)
-    and its three histogram measurements (duration, input and output tokens, exemplars linked),
-    all prepared beforehand. On SDK 1.14+ with its own tracing, just the three measurements: the
-    span is the SDK's. What anthropic-otel costs beyond this is its own work (reading the call)."""
-    telemetry = one_call_telemetry()
-    tracer = TRACER_PROVIDER.get_tracer("floor")
-    # The very instruments anthropic-otel records on (same names, units and buckets).
-    instruments = Instruments.of(MeterProvider(metric_readers=[InMemoryMetricReader()]).get_meter("floor"))
-    duration, tokens = instruments.duration, instruments.token_usage
-    ok = Status(StatusCode.OK)
+def check_off(snapshot: proofs.SdkSnapshot, bare: Any) -> list[str]:
+    """What is wrong once a variant is switched off: the SDK not as it was (put back), or spans still made."""
+    problems = []
+    left = snapshot.restore()
+    if left:
+        problems.append(f"left patched when switched off (put back): {', '.join(left[:4])}")
+    proofs.TALLY.mark()
+    bare.messages.create(**ASK)
+    if proofs.TALLY.release():
+        problems.append("still recording spans when switched off")
+    return problems
 
-    def request(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        if sdk_span_provider(instance) is not None:
-            result = wrapped(*args, **kwargs)
-            context = None
-        else:
-            span = tracer.start_span(telemetry["name"], kind=SpanKind.CLIENT, attributes=telemetry["start"])
-            context = trace.set_span_in_context(span)
-            token = otel_context.attach(context)
-            try:
-                result = wrapped(*args, **kwargs)
-            finally:
-                otel_context.detach(token)
-            span.set_attributes(telemetry["end"])
-            span.set_status(ok)
-            span.end()
-        duration.record(0.1, telemetry["duration"], context=context)
-        for attributes in telemetry["tokens"]:
-            tokens.record(100, attributes, context=context)
-        return result
 
-    wrap_function_wrapper("anthropic._base_client", "SyncAPIClient.request", request)
+def describe(error: BaseException) -> str:
+    return str(error) if isinstance(error, NotActive) else f"raised {type(error).__name__}: {error}"
+
+
+def run_slot(
+    variant: v.Variant,
+    clients: dict[str, Any],
+    api: FakeClaudeAPI,
+    settings: Settings,
+    snapshot: proofs.SdkSnapshot,
+    *,
+    base_first: bool = True,
+) -> Optional[tuple[dict[str, Sample], Optional[dict[str, Sample]]]]:
+    """One variant's slot of a round: its base timed with nothing switched on, and the variant
+    switched on, proven active, timed, switched off and proven off, back to back (base first or
+    last as `base_first` says), so that what it adds is taken against a base timed moments apart.
+    None if the variant is broken."""
+    base: Optional[dict[str, Sample]] = None
+    own: Optional[dict[str, Sample]] = None
+
+    def time_base() -> dict[str, Sample]:
+        key = variant.base or ""
+        return timed_work(clients[key], clients[key + "/http"], api, settings, variant.batch)
+
     try:
-        yield
-    finally:
-        unwrap(anthropic._base_client.SyncAPIClient, "request")
+        if variant.base and base_first:
+            base = time_base()
+        with variant.switch():
+            prove_active(variant, clients[variant.key])
+            own = timed_work(clients[variant.key], clients[variant.key + "/http"], api, settings, variant.batch)
+    except Exception as error:
+        variant.broken = describe(error)
+    problems = check_off(snapshot, clients["bare"])
+    if problems:
+        variant.broken = "; ".join(filter(None, [variant.broken, *problems]))
+    if variant.broken is not None or own is None:
+        return None
+    if variant.base and not base_first:
+        base = time_base()
+    return own, base
 
 
-TRACER_PROVIDER = TracerProvider()  # records spans, exports nothing
-MEASURES = (
-    "call, in-process (µs)",
-    "call, loopback HTTP (µs)",
-    "streamed event (µs)",
-    "open stream (KiB)",
-    "batch result (µs)",
-)
+def measure(settings: Settings) -> tuple[list[v.Variant], list[Round], dict[str, tuple[float, int]], list[v.Peer]]:
+    snapshot = proofs.SdkSnapshot()
+    peers = v.installed_peers() if settings.peers else []
+    variants = v.build(peers)
+    rounds: list[Round] = []
+    memory: dict[str, tuple[float, int]] = {}
+    with FakeClaudeAPI() as api:
+        clients: dict[str, Any] = {}
+        for variant in variants:
+            clients[variant.key] = workload.in_process_client(**variant.options)
+            clients[variant.key + "/http"] = workload.loopback_client(api, **variant.options)
+        for number in range(settings.rounds):
+            print(f"round {number + 1} of {settings.rounds}", file=sys.stderr, flush=True)
+            shift = number % len(variants)
+            results: Round = {}
+            for variant in variants[shift:] + variants[:shift]:
+                if variant.broken is None:
+                    slot = run_slot(variant, clients, api, settings, snapshot, base_first=number % 2 == 0)
+                    if slot is not None:
+                        results[variant.key], base = slot
+                        if base is not None:
+                            results[variant.key + tables.BASE] = base
+            rounds.append(results)
+            if variants[0].broken:  # the bare SDK: nothing else means anything without it
+                raise SystemExit(f"the bare SDK could not be measured: {variants[0].broken}")
+        for variant in variants:
+            if variant.broken is None:
+                try:
+                    with variant.switch():
+                        memory[variant.key] = workload.open_streams(
+                            clients[variant.key], settings.open_streams, proofs.TALLY.left_open
+                        )
+                except Exception as error:
+                    variant.broken = describe(error)
+                check_off(snapshot, clients["bare"])
+    return variants, rounds, memory, peers
 
 
-def client_options(sdk_spans: bool) -> dict[str, Any]:
-    options: dict[str, Any] = {"max_retries": 0}
-    if sdk_has_tracing() and sdk_spans:  # else no provider for the SDK: it makes no span, ours records the call
-        options["open_telemetry"] = {"tracer_provider": TRACER_PROVIDER}
-    return options
-
-
-def measure(
-    api: FakeClaudeAPI, ours: bool, sdk_spans: bool, calls: int, streams: int, *, quick: bool = False
-) -> dict[str, float]:
-    """Every measure of one scenario; `quick` also shrinks the memory and batch measures tenfold."""
-    options = client_options(sdk_spans)
-    with instrumented("ours" if ours else "bare"):
-        local = in_process_client(**options)
-        remote = anthropic.Anthropic(api_key="sk-bench", base_url=api.base_url, **options)
-        call_in_process(local, 20)  # warm-up
-        per_call = call_in_process(local, calls)
-        per_stream = stream_in_process(local, streams)
-        return {
-            MEASURES[0]: per_call * 1e6,
-            MEASURES[1]: call_over_http(api, remote, max(calls // 4, 50)) * 1e6,
-            # the stream beyond one call's work, per event
-            MEASURES[2]: (per_stream - per_call) / EVENTS * 1e6,
-            MEASURES[3]: memory_per_open_stream(local, OPEN_STREAMS // 10 if quick else OPEN_STREAMS) / 1024,
-            MEASURES[4]: batch_result(api, remote, BATCH_RESULTS // 10 if quick else BATCH_RESULTS) * 1e6,
-        }
-
-
-def measure_floor(sdk_spans: bool, calls: int) -> float:
-    """µs per in-process call with only the OpenTelemetry calls of `floor`."""
-    with instrumented("floor"):
-        local = in_process_client(**client_options(sdk_spans))
-        call_in_process(local, 20)  # warm-up
-        return call_in_process(local, calls) * 1e6
+def report(
+    *,
+    settings: Settings,
+    variants: Sequence[v.Variant],
+    rounds: Sequence[Round],
+    memory: Memory,
+    peers: Sequence[v.Peer],
+    load: tuple[tuple[float, ...], tuple[float, ...]],
+) -> str:
+    start, end = (" ".join(f"{value:.2f}" for value in loads) for loads in load)
+    peer_keys = {peer.key for peer in peers}
+    broken = [f"- {x.label}: {x.broken}" for x in variants if x.broken and x.key not in peer_keys]
+    parts = [
+        "# anthropic-otel overhead (benchmarks/bench_overhead.py)",
+        "",
+        f"anthropic {anthropic.__version__}, opentelemetry-sdk {v.version_of('opentelemetry-sdk')}, "
+        f"Python {platform.python_version()}, {platform.system()} on {os.cpu_count()} CPUs; "
+        f"load average {start} at the start, {end} at the end.",
+        f"{settings.rounds} rounds; in each, every variant switched on, timed and switched off in turn, the order "
+        f"rotating, its base timed just before or after it: {settings.calls} calls in process, "
+        f"{settings.http_calls} over loopback HTTP, {settings.streams} long ({workload.LONG} events) and "
+        f"{settings.streams} short ({workload.SHORT} events) streams of each kind (the fastest of each counts), "
+        f"{settings.batch_results} batch results. CPU: the calling thread's CPU time. Values: median over the "
+        "rounds [smallest … largest]; what a variant adds is against its base (`over`) in the same slot. "
+        "Peers run with their defaults.",
+        "",
+        "## Peers",
+        "",
+        tables.peer_table(variants, peers),
+        "",
+        "## A call",
+        "",
+        tables.call_table(variants, rounds),
+        "",
+        "## Streams, batch results, memory",
+        "",
+        tables.stream_table(variants, rounds, memory, settings.open_streams),
+        "",
+        "## The OpenTelemetry floor under a call",
+        "",
+        tables.floor_table(variants, rounds),
+        "",
+        "## Targets",
+        "",
+        targets.target_table(variants, rounds, memory),
+    ]
+    if settings.quick:
+        parts += ["", "A --quick run is a smoke run: too few calls for its verdicts to mean anything."]
+    if broken:
+        parts += ["", "Broken variants:", *broken]
+    return "\n".join(parts)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--streams", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=8, help="rounds of every variant (default 8)")
+    parser.add_argument("--calls", type=int, default=300, help="calls per variant and round (default 300)")
+    parser.add_argument("--streams", type=int, default=3, help="long and short streams per variant and round")
+    parser.add_argument("--batch-results", type=int, default=2000, help="batch results read per variant and round")
+    parser.add_argument("--open-streams", type=int, default=200, help="streams held open for the memory measure")
+    parser.add_argument("--no-peers", dest="peers", action="store_false", help="leave installed peers out")
     parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="a fast smoke run: 200 calls, 3 streams, 1 round, a tenth of the open streams and batch results",
+        "--quick", action="store_true", help="a smoke run of seconds: 2 rounds of 20 calls, 1 stream, small batches"
     )
     args = parser.parse_args()
+    settings = Settings(args.rounds, args.calls, args.streams, args.batch_results, args.open_streams, args.peers)
     if args.quick:
-        args.calls, args.streams, args.rounds = 200, 3, 1
-    scenarios = {"bare SDK": (False, False), "anthropic-otel": (True, False)}
-    if sdk_has_tracing():
-        scenarios.update({"SDK's own tracing": (False, True), "SDK's tracing + anthropic-otel": (True, True)})
-    # The floor of each path: (label, the SDK's spans on, bare scenario, anthropic-otel scenario).
-    floors = [("bare SDK (span and 3 histograms)", False, "bare SDK", "anthropic-otel")]
-    if sdk_has_tracing():
-        floors.append(("SDK's own tracing (3 histograms)", True, "SDK's own tracing", "SDK's tracing + anthropic-otel"))
-    samples: dict[str, list[dict[str, float]]] = {name: [] for name in scenarios}
-    floor_samples: dict[str, list[float]] = {label: [] for label, *_ in floors}
-    with FakeClaudeAPI() as api:
-        for _ in range(args.rounds):
-            for name, (ours, sdk_spans) in scenarios.items():
-                samples[name].append(measure(api, ours, sdk_spans, args.calls, args.streams, quick=args.quick))
-            for label, sdk_spans, *_ in floors:
-                floor_samples[label].append(measure_floor(sdk_spans, args.calls))
-    median = {name: {m: statistics.median(s[m] for s in runs) for m in MEASURES} for name, runs in samples.items()}
-    print(f"anthropic {anthropic.__version__}; CPU time, median of {args.rounds} rounds; ratio = scenario / bare SDK\n")
-    names = list(scenarios)
-    print("| measure | " + " | ".join(names) + " | anthropic-otel adds |")
-    print("|---|" + "---|" * (len(names) + 1))
-    bare = median["bare SDK"]
-    for m in MEASURES:
-        cells = [
-            f"{median[n][m]:.2f} (x{median[n][m] / bare[m]:.2f})" if bare[m] else f"{median[n][m]:.2f}" for n in names
-        ]
-        added = median["anthropic-otel"][m] - bare[m]
-        if sdk_has_tracing():
-            added_sdk = median["SDK's tracing + anthropic-otel"][m] - median["SDK's own tracing"][m]
-            extra = f"{added:+.2f}; on the SDK's span {added_sdk:+.2f}"
-        else:
-            extra = f"{added:+.2f}"
-        print(f"| {m} | " + " | ".join(cells) + f" | {extra} |")
-    print("\nA call, in-process, against the OpenTelemetry SDK's own work for the same telemetry (`floor`):\n")
-    print("| on top of | OpenTelemetry calls alone add (µs) | anthropic-otel adds (µs) | beyond them (µs) |")
-    print("|---|---|---|---|")
-    call = MEASURES[0]
-    for label, _, base_name, ours_name in floors:
-        base = median[base_name][call]
-        with_ours = median[ours_name][call] - base
-        alone = statistics.median(floor_samples[label]) - base
-        print(f"| {label} | {alone:+.1f} | {with_ours:+.1f} | {with_ours - alone:+.1f} |")
+        settings = Settings(2, 20, 1, 100, 10, args.peers, quick=True)
+    load_start = os.getloadavg()
+    variants, rounds, memory, peers = measure(settings)
+    print(
+        report(
+            settings=settings,
+            variants=variants,
+            rounds=rounds,
+            memory=memory,
+            peers=peers,
+            load=(load_start, os.getloadavg()),
+        )
+    )
 
 
 if __name__ == "__main__":
