@@ -53,6 +53,7 @@ ALLOWED_KEYS = {
     "anthropic.client.cost.unpriced": _COST,
     "anthropic.client.batch.results": {
         "gen_ai.provider.name",
+        "gen_ai.request.model",
         "server.address",
         "server.port",
         "anthropic.route",
@@ -64,7 +65,12 @@ ALLOWED_KEYS = {
         "server.address",
         "anthropic.ratelimit.type",
     },
-    "anthropic.client.diagnostics": {"gen_ai.provider.name", "anthropic.route", "anthropic.diagnostic.code"},
+    "anthropic.client.diagnostics": {
+        "gen_ai.provider.name",
+        "gen_ai.request.model",
+        "anthropic.route",
+        "anthropic.diagnostic.code",
+    },
 }
 # Keys whose values are a fixed vocabulary.
 VOCABULARY = {
@@ -229,8 +235,13 @@ def test_batch_results_cap_models_and_result_types(
     assert len(results) == 40
     assert values_of(reader, "gen_ai.request.model") - {PRICED} == {"tuned-0", "tuned-1", "tuned-2", OTHER}
     assert values_of(reader, "gen_ai.response.model") == {"tuned-0", "tuned-1", "tuned-2", OTHER}
-    types = {point.attributes["anthropic.batch.result.type"]: point.value for point in batch_result_points(reader)}
+    types: dict[str, float] = {}
+    for point in batch_result_points(reader):
+        kind = point.attributes["anthropic.batch.result.type"]
+        types[kind] = types.get(kind, 0) + point.value
     assert types == {"succeeded": 20, "unknown": 20}
+    succeeded = {p.attributes.get("gen_ai.request.model") for p in batch_result_points(reader)} - {None}
+    assert succeeded == {"tuned-0", "tuned-1", "tuned-2", OTHER}
     check_allow_list(reader)
 
 

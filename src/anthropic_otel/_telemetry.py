@@ -73,7 +73,7 @@ class Telemetry:
         self.error_types = error_type_limiter()
         self.unpriced = UnpricedModels()
         self.diagnostics = Diagnostics(
-            Reporter(instruments.diagnostics, self.settings.diagnostics, self.settings.diagnostics_warn)
+            Reporter(instruments.diagnostics, self.settings.diagnostics, self.settings.diagnostics_warn, self.models)
         )
         self.content = ContentCapture.from_settings(self.settings, content_hook)
 

@@ -61,13 +61,18 @@ class BatchResultsRecorder(Recorder):
         kind = kind if kind in RESULT_TYPES else "unknown"  # a fixed vocabulary: bounded metrics and counts
         self.counts[kind] = self.counts.get(kind, 0) + 1
         scope, context = self.scope, self.context
-        telemetry.instruments.batch_results.add(1, {**scope, "anthropic.batch.result.type": kind}, context=context)
+        message = field(result, "message") if kind == "succeeded" else None
+        model = field(message, "model")
+        counted = {**scope, "anthropic.batch.result.type": kind}
+        if isinstance(model, str):  # the model that answered (bounded); other results have none
+            counted["gen_ai.request.model"] = telemetry.models.admit(model)
+        telemetry.instruments.batch_results.add(1, counted, context=context)
         attributes: Attributes = {"anthropic.batch.result.type": kind}
         custom_id = field(item, "custom_id")
         if isinstance(custom_id, str):
             attributes["anthropic.batch.custom_id"] = custom_id
         if kind == "succeeded":
-            attributes.update(self._on_message(field(result, "message"), scope, context))
+            attributes.update(self._on_message(message, scope, context))
         elif kind == "errored":
             error_type = field(result, "error", "error", "type")
             if isinstance(error_type, str):

@@ -25,8 +25,10 @@ log = logging.getLogger("anthropic_otel.diagnostics")
 EVENT_NAME = "anthropic.diagnostic"
 # Past this many (code, route) pairs warned about, further ones are counted but not logged.
 _MAX_WARNED = 1000
-# What a counter point carries besides the code: nothing per call, nothing unbounded.
+# What a counter point carries besides the code: nothing per call, nothing unbounded (the model name
+# passes the model limiter, as on every metric point).
 _COUNTER_KEYS = ("gen_ai.provider.name", "anthropic.route")
+_MODEL = "gen_ai.request.model"
 
 
 def parse_selection(raw: Optional[str]) -> tuple[frozenset[str], list[str]]:
@@ -58,12 +60,13 @@ def parse_selection(raw: Optional[str]) -> tuple[frozenset[str], list[str]]:
 class Reporter:
     """Reports findings of the enabled codes. One per `instrument()`; never raises into a call."""
 
-    __slots__ = ("counter", "enabled", "warn", "warned")
+    __slots__ = ("counter", "enabled", "models", "warn", "warned")
 
-    def __init__(self, counter: Any, enabled: Iterable[str], warn: str = "once") -> None:
+    def __init__(self, counter: Any, enabled: Iterable[str], warn: str = "once", models: Any = None) -> None:
         self.counter = counter
         self.enabled = frozenset(enabled)
         self.warn = warn
+        self.models = models  # the model limiter (`cardinality.ValueLimiter`); None: no model on the counter
         self.warned: set[tuple[str, str]] = set()
 
     def wants(self, code: str) -> bool:
@@ -99,6 +102,9 @@ class Reporter:
                 },
             )
         points = {key: scope[key] for key in _COUNTER_KEYS if key in scope}
+        model = scope.get(_MODEL)
+        if isinstance(model, str) and self.models is not None:
+            points[_MODEL] = self.models.admit(model)
         self.counter.add(1, {**points, "anthropic.diagnostic.code": finding.code}, context=context)
         route = str(scope.get("anthropic.route", ""))
         if self.warn == "never":
