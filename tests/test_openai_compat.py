@@ -434,7 +434,11 @@ def test_each_dropped_feature_is_reported(
     [count] = metric_points(diagnostics.reader, "anthropic.client.diagnostics")
     assert (count.value, dict(count.attributes)) == (
         1,
-        {"gen_ai.provider.name": "anthropic", "anthropic.diagnostic.code": "compat_feature_dropped"},
+        {
+            "gen_ai.provider.name": "anthropic",
+            "anthropic.diagnostic.code": "compat_feature_dropped",
+            "gen_ai.request.model": MODEL,
+        },
     )
     assert diagnostics.warnings() == [
         f"anthropic-otel [compat_feature_dropped]: {event['anthropic.diagnostic.message']}"
