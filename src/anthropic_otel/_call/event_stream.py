@@ -13,13 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from anthropic_otel._call.call import Call
-from anthropic_otel._call.watch import Recorder, watch
+from anthropic_otel._call.watch import Recorder, is_stream, watch
 
 __all__ = ["watch_event_stream"]
 
 
 def watch_event_stream(call: Call, result: Any) -> bool:
     """Watch a session event stream in place; False if `result` is not one."""
-    if not call.operation.is_event_stream or type(result).__name__ not in ("Stream", "AsyncStream"):
+    if not call.operation.is_event_stream or not is_stream(result):
         return False
     return watch(result, Recorder(call))

@@ -25,7 +25,7 @@ from typing import Any, Optional
 
 from anthropic_otel._call.call import Call
 from anthropic_otel._call.outcome import Outcome
-from anthropic_otel._call.watch import Recorder, watch
+from anthropic_otel._call.watch import Recorder, is_stream, watch
 from anthropic_otel._content_capture import CallContent
 from anthropic_otel._read.attributes import Attributes, field, int_field
 
@@ -163,7 +163,7 @@ class ContentStreamRecorder(StreamRecorder):
 
 def watch_stream(call: Call, result: Any) -> bool:
     """Watch a streamed Messages (or completions) result in place; False if `result` is not a stream."""
-    if type(result).__name__ not in ("Stream", "AsyncStream"):
+    if not is_stream(result):
         return False
     content = call.content
     recorder = StreamRecorder(call) if content is None else ContentStreamRecorder(call, content)

@@ -26,11 +26,18 @@ from anthropic_otel._call.call import Call
 from anthropic_otel._call.end import abandon, end
 from anthropic_otel._call.outcome import Outcome
 
-__all__ = ["Recorder", "close_watched", "watch"]
+__all__ = ["Recorder", "close_watched", "is_stream", "watch"]
 
 log = logging.getLogger(__name__)
 
 _NOT_ENDED = "anthropic-otel: could not end a call"
+_STREAMS = frozenset({"Stream", "AsyncStream"})
+
+
+def is_stream(result: Any) -> bool:
+    """Whether `result` is the SDK's SSE stream, or a platform's subclass of it (`BedrockStream`)."""
+    cls = type(result)
+    return cls.__name__ in _STREAMS or any(base.__name__ in _STREAMS for base in cls.__mro__[1:])
 
 
 class Recorder:
