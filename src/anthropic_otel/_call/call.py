@@ -29,11 +29,12 @@ if TYPE_CHECKING:
     from anthropic_otel._content_capture import CallContent
     from anthropic_otel._diagnostics import CallDiagnosis
 
-__all__ = ["CURRENT", "Call", "CallToken", "enter", "leave", "note_attempt", "note_retry"]
+__all__ = ["CURRENT", "FIRST_PARTY_PLATFORM", "Call", "CallToken", "enter", "leave", "note_attempt", "note_retry"]
 
 _T = TypeVar("_T")
 # The call that the running code is part of, if it is one we record. Hooks read it with `CURRENT.get()`.
 CURRENT: ContextVar[Optional[Call]] = ContextVar("anthropic_otel_call", default=None)
+FIRST_PARTY_PLATFORM: tuple[str, Optional[str]] = ("anthropic", None)
 
 
 class Call:
@@ -55,6 +56,7 @@ class Call:
         "ended",
         "memo",
         "operation",
+        "platform",
         "request",
         "response",
         "retries",
@@ -92,6 +94,8 @@ class Call:
         self.watcher: Any = None
         self.ended = False
         self._context: Optional[Context] = None
+        # Whose prices the call pays (`_sdk.platform_of`): the Claude API's unless a platform client made it.
+        self.platform: tuple[str, Optional[str]] = FIRST_PARTY_PLATFORM
 
     @property
     def context(self) -> Optional[Context]:

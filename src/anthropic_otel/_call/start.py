@@ -30,6 +30,7 @@ from anthropic_otel._read.resource_attributes import resource_request_attributes
 from anthropic_otel._routes import current_conversation, current_route
 from anthropic_otel._sdk import (
     client_conversation,
+    platform_of,
     provider_name,
     sdk_has_tracing,
     sdk_span_provider,
@@ -65,6 +66,7 @@ def begin(telemetry: Telemetry, client: Any, args: tuple[Any, ...], kwargs: dict
         attributes.update(server_of(client))
         attributes.update(scope_attributes(telemetry, client))
         call = Call(telemetry, operation, attributes, request)
+        call.platform = platform_of(client)
         call.diagnosis = telemetry.diagnostics.begin(attributes, detect=operation.kind == "message")
         if telemetry.content is not None and operation.kind == "message":
             call.content = telemetry.content.begin(request, client)
