@@ -51,6 +51,7 @@ ALLOWED_KEYS = {
     "anthropic.client.cost": _COST | {"anthropic.cost.category"},
     "anthropic.client.cache.savings": _COST,
     "anthropic.client.cost.unpriced": _COST,
+    "anthropic.client.server_tool.requests": _COST - {"anthropic.batch"} | {"anthropic.server_tool.name"},
     "anthropic.client.batch.results": {
         "gen_ai.provider.name",
         "gen_ai.request.model",
@@ -77,7 +78,8 @@ VOCABULARY = {
     "gen_ai.provider.name": {"anthropic", "aws.bedrock", "gcp.vertex_ai"},
     "gen_ai.token.type": {"input", "output"},
     "anthropic.cache.operation": {"read", "write_5m", "write_1h"},
-    "anthropic.cost.category": {"input", "cache_write", "cache_read", "output"},
+    "anthropic.cost.category": {"input", "cache_write", "cache_read", "output", "web_search"},
+    "anthropic.server_tool.name": {"web_search", "web_fetch", "code_execution"},
     "anthropic.ratelimit.type": {"requests", "tokens", "input_tokens", "output_tokens"},
     "anthropic.batch.result.type": {"succeeded", "errored", "canceled", "expired", "unknown"},
     "anthropic.batch": {True, False},

@@ -55,6 +55,9 @@ _COST_KEYS = ("gen_ai.provider.name", "gen_ai.request.model", "anthropic.route",
 _HEADROOM_KEYS = ("gen_ai.provider.name", "gen_ai.request.model", "server.address")
 # Values of `anthropic.cache.operation`.
 CACHE_OPERATIONS = ("read", "write_5m", "write_1h")
+# Values of `anthropic.server_tool.name`, and the usage field (or span attribute) each is counted from.
+SERVER_TOOLS = ("web_search", "web_fetch", "code_execution")
+_CODE_EXECUTIONS = "anthropic.usage.server_tool_use.code_execution_requests"
 
 
 @dataclass
@@ -134,6 +137,12 @@ class Instruments:
             unit="USD",
             description="What the prompt cache saved: cache reads priced as uncached input, minus their price.",
         )
+        self.server_tools = Totals.counter(
+            meter,
+            "anthropic.client.server_tool.requests",
+            unit="{request}",
+            description="Server tools the model used (web search, web fetch, code execution), by tool and model.",
+        )
         self.unpriced = Totals.counter(
             meter,
             "anthropic.client.cost.unpriced",
@@ -172,6 +181,9 @@ class Instruments:
             self.time_to_first_chunk.record(call.time_to_first_chunk_s, series.attributes, context=NO_EXEMPLAR)
         if call.usage is not None:
             self._record_usage(series, call.usage, call.cost)
+        executions = call.outcome.get(_CODE_EXECUTIONS)
+        if isinstance(executions, int) and executions > 0:
+            self.server_tools.update(executions, series.tools["code_execution"])
 
     def record_tokens(
         self, usage: object, attributes: Mapping[str, AttributeValue], cost: Optional[Cost]
@@ -196,6 +208,12 @@ class Instruments:
         for operation, count in cache.items():
             if count:
                 self.cache_tokens.update(count, series.cache[operation])
+        tools = read_field(usage, "server_tool_use")
+        if tools is not None:
+            for tool in ("web_search", "web_fetch"):
+                count = int_field(tools, f"{tool}_requests")
+                if count:
+                    self.server_tools.update(count, series.tools[tool])
         return tokens
 
     def _series_of(self, attributes: Mapping[str, AttributeValue]) -> _Series:
@@ -220,7 +238,7 @@ class _Series:
     are built once per distinct set and kept (`Instruments._series`, bounded).
     """
 
-    __slots__ = ("attributes", "cache", "cost", "headroom", "saving", "tokens", "unpriced")
+    __slots__ = ("attributes", "cache", "cost", "headroom", "saving", "tokens", "tools", "unpriced")
 
     def __init__(self, attributes: Mapping[str, AttributeValue]) -> None:
         self.attributes = dict(attributes)
@@ -237,6 +255,7 @@ class _Series:
             for batch in (False, True)
         }
         self.saving = {batch: series_key({**scope, "anthropic.batch": batch}) for batch in (False, True)}
+        self.tools = {tool: series_key({**scope, "anthropic.server_tool.name": tool}) for tool in SERVER_TOOLS}
         headroom = {key: attributes[key] for key in _HEADROOM_KEYS if key in attributes}
         self.headroom = {kind: series_key({**headroom, "anthropic.ratelimit.type": kind}) for kind in RATELIMIT_KINDS}
 

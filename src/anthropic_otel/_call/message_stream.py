@@ -69,9 +69,12 @@ class StreamRecorder(Recorder):
             self._on_message_event(kind, event)
         elif kind == "content_block_start":
             block = getattr(event, "content_block", None)
-            if getattr(block, "type", None) == "tool_use":
+            block_type = getattr(block, "type", None)
+            if block_type == "tool_use":
                 # Only the id: diagnostics check that the next request answers it with a tool_result.
                 self.tool_ids.append({"type": "tool_use", "id": getattr(block, "id", None)})
+            elif block_type == "server_tool_use":  # only the name: code runs are counted from these
+                self.tool_ids.append({"type": "server_tool_use", "name": getattr(block, "name", None)})
 
     def _on_message_event(self, kind: str, event: Any) -> None:
         if kind == "message_start":
