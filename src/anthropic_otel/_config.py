@@ -55,6 +55,12 @@ MAX_MODELS = Variable(
     "distinct model names on metric points per process, besides the price table's model ids, "
     "before later ones become `other` (spans keep the name)",
 )
+USER_ID = Variable(
+    "ANTHROPIC_OTEL_USER_ID",
+    "true",
+    "record the request's `metadata.user_id` as `user.id` on spans and call records (never on metrics); "
+    "`false` leaves it out",
+)
 LOG_CALLS = Variable(
     "ANTHROPIC_OTEL_LOG_CALLS",
     "false",
@@ -94,6 +100,7 @@ ENVIRONMENT: tuple[Variable, ...] = (
     MAX_ROUTES,
     MAX_MODELS,
     LOG_CALLS,
+    USER_ID,
     OPENAI_COMPAT_HOSTS,
     DIAGNOSTICS,
     DIAGNOSTICS_WARN,
@@ -175,6 +182,8 @@ class Settings:
       the price table's model ids, before later ones are recorded as `other` (spans keep the name);
     - `log_calls` (`ANTHROPIC_OTEL_LOG_CALLS`, false): also write each call's record as one JSON
       line to the Python logger `anthropic_otel.calls`;
+    - `record_user_id` (`ANTHROPIC_OTEL_USER_ID`, true): the request's `metadata.user_id` as `user.id`
+      on spans and call records;
     - `prices_path` (`ANTHROPIC_OTEL_PRICES`): a `.json` or `.toml` file of prices that overrides
       or extends the built-in table;
     - `diagnostics` (`ANTHROPIC_OTEL_DIAGNOSTICS`, `all`): the diagnostic codes that are reported
@@ -191,6 +200,7 @@ class Settings:
     max_routes: int = 100
     max_models: int = 50
     log_calls: bool = False
+    record_user_id: bool = True
     prices_path: Optional[str] = None
     diagnostics: frozenset[str] = field(default_factory=lambda: frozenset(CODES))
     diagnostics_warn: str = "once"
@@ -205,6 +215,7 @@ class Settings:
             max_routes=_count(env, MAX_ROUTES.name, int(MAX_ROUTES.default)),
             max_models=_count(env, MAX_MODELS.name, int(MAX_MODELS.default)),
             log_calls=_flag(env, LOG_CALLS.name, False),
+            record_user_id=_flag(env, USER_ID.name, True),
             prices_path=(env.get(PRICES.name) or "").strip() or None,
             diagnostics=_diagnostics(env),
             diagnostics_warn=_choice(env, DIAGNOSTICS_WARN.name, ("once", "always", "never")),

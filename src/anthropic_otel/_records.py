@@ -45,6 +45,7 @@ RECORD_KEYS = (
     "anthropic.cost.usd",
     "anthropic.route",
     "gen_ai.conversation.id",
+    "user.id",
     "http.response.status_code",
     "http.request.resend_count",
     "error.type",
