@@ -45,6 +45,7 @@ _COST = {"gen_ai.provider.name", "gen_ai.request.model", "anthropic.route", "ant
 ALLOWED_KEYS = {
     "gen_ai.client.operation.duration": _CALL | {"error.type"},
     "gen_ai.client.operation.time_to_first_chunk": _CALL | {"error.type"},
+    "gen_ai.client.operation.time_per_output_chunk": _CALL | {"error.type"},
     "anthropic.client.retries": _CALL | {"error.type"},
     "gen_ai.client.token.usage": _CALL | {"gen_ai.token.type", "anthropic.batch"},
     "anthropic.client.cache.tokens": _CALL | {"anthropic.cache.operation", "anthropic.batch"},

@@ -8,8 +8,8 @@ records, never on metrics, unless `ANTHROPIC_OTEL_USER_ID=false`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import inspect
+from collections.abc import Iterator
 from typing import Any
 
 import anthropic

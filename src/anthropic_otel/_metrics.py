@@ -71,6 +71,7 @@ class CallMetrics:
     time_to_first_chunk_s: Optional[float] = None
     outcome: Mapping[str, AttributeValue] = field(default_factory=dict)
     cost: Optional[Cost] = None
+    time_per_output_chunk_s: Optional[float] = None
 
 
 class Instruments:
@@ -111,6 +112,12 @@ class Instruments:
             "gen_ai.client.operation.time_to_first_chunk",
             unit="s",
             description="Time from the call to the first content chunk of a streamed response.",
+            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
+        )
+        self.time_per_output_chunk = meter.create_histogram(
+            "gen_ai.client.operation.time_per_output_chunk",
+            unit="s",
+            description="Mean time between output chunks of a streamed response, one point per stream.",
             explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
         )
         self.retries = meter.create_counter(
@@ -179,6 +186,8 @@ class Instruments:
             self.retries.add(call.retries, series.attributes, context=context)
         if call.time_to_first_chunk_s is not None:
             self.time_to_first_chunk.record(call.time_to_first_chunk_s, series.attributes, context=NO_EXEMPLAR)
+        if call.time_per_output_chunk_s is not None:
+            self.time_per_output_chunk.record(call.time_per_output_chunk_s, series.attributes, context=NO_EXEMPLAR)
         if call.usage is not None:
             self._record_usage(series, call.usage, call.cost)
         executions = call.outcome.get(_CODE_EXECUTIONS)
@@ -211,9 +220,9 @@ class Instruments:
         tools = read_field(usage, "server_tool_use")
         if tools is not None:
             for tool in ("web_search", "web_fetch"):
-                count = int_field(tools, f"{tool}_requests")
-                if count:
-                    self.server_tools.update(count, series.tools[tool])
+                requests = int_field(tools, f"{tool}_requests")
+                if requests:
+                    self.server_tools.update(requests, series.tools[tool])
         return tokens
 
     def _series_of(self, attributes: Mapping[str, AttributeValue]) -> _Series:

@@ -41,6 +41,7 @@ class Outcome(NamedTuple):
     error_kind: Optional[str] = None
     time_to_first_chunk: Optional[float] = None
     extra: Attributes = _NOTHING
+    time_per_output_chunk: Optional[float] = None
 
     @property
     def failed(self) -> bool:
