@@ -22,6 +22,7 @@ from anthropic_otel._read.platforms import priced_as
 from anthropic_otel._read.pricing import Cost, PriceTable, UnpricedModels, cost_of
 from anthropic_otel._records import CallLog
 from anthropic_otel._routes import RouteLimiter
+from anthropic_otel._session_usage import SessionUsage
 
 __all__ = ["Telemetry"]
 
@@ -46,6 +47,7 @@ class Telemetry:
         "models",
         "prices",
         "routes",
+        "sessions",
         "settings",
         "tracer",
         "tracer_provider",
@@ -75,6 +77,7 @@ class Telemetry:
         self.models = model_limiter(self.settings.max_models, self.prices.rows)
         self.error_types = error_type_limiter()
         self.unpriced = UnpricedModels()
+        self.sessions = SessionUsage()
         self.diagnostics = Diagnostics(
             Reporter(instruments.diagnostics, self.settings.diagnostics, self.settings.diagnostics_warn, self.models)
         )

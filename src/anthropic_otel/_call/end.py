@@ -20,6 +20,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from anthropic_otel._call.call import Call
 from anthropic_otel._call.outcome import Outcome, call_cost, outcome_attributes
+from anthropic_otel._call.sessions import SESSION_KINDS, record_session_usage
 from anthropic_otel._cardinality import bound_models
 from anthropic_otel._content_capture import CONTENT_EVENT
 from anthropic_otel._metrics import METRIC_KEYS, CallMetrics
@@ -69,6 +70,11 @@ def end(call: Call, outcome: Outcome) -> None:
         _record_metrics(call, outcome, attributes, duration)
     except Exception:
         log.debug("anthropic-otel: could not record a call's metrics", exc_info=True)
+    if call.operation.kind in SESSION_KINDS:
+        try:
+            record_session_usage(call, outcome)
+        except Exception:
+            log.debug("anthropic-otel: could not record a session's usage", exc_info=True)
     try:
         _emit_records(call, outcome, attributes, duration)
     except Exception:

@@ -102,10 +102,11 @@ class FakeClaudeAPI:
             return len(self._requests)
 
     def reset(self) -> None:
-        """Forget queued replies and recorded requests."""
+        """Forget queued replies, recorded requests and managed-agent objects (whose lists are global)."""
         with self._lock:
             self._queue.clear()
             self._requests.clear()
+            self.agents = AgentStore()
 
     def add_synthetic_batch(self, results: int) -> str:
         """A batch of `results` succeeded results, generated as they are read; returns its id."""
