@@ -120,6 +120,18 @@ class Instruments:
             description="Mean time between output chunks of a streamed response, one point per stream.",
             explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
         )
+        self.invoke_agent_duration = meter.create_histogram(
+            "gen_ai.invoke_agent.duration",
+            unit="s",
+            description="Duration of tool runner loops (agent invocations), from the first step to the end.",
+            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
+        )
+        self.execute_tool_duration = meter.create_histogram(
+            "gen_ai.execute_tool.duration",
+            unit="s",
+            description="Duration of tool runs inside tool runner loops.",
+            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
+        )
         self.retries = meter.create_counter(
             "anthropic.client.retries",
             unit="{retry}",

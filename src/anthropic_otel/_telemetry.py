@@ -13,7 +13,7 @@ from typing import Optional
 from opentelemetry._logs import Logger
 from opentelemetry.trace import Tracer, TracerProvider
 
-from anthropic_otel._cardinality import error_type_limiter, model_limiter
+from anthropic_otel._cardinality import error_type_limiter, model_limiter, tool_name_limiter
 from anthropic_otel._config import Settings
 from anthropic_otel._content_capture import ContentCapture, ContentHook
 from anthropic_otel._diagnostics import Diagnostics, Reporter
@@ -49,6 +49,7 @@ class Telemetry:
         "routes",
         "sessions",
         "settings",
+        "tool_names",
         "tracer",
         "tracer_provider",
         "unpriced",
@@ -76,6 +77,7 @@ class Telemetry:
         self.prices = prices or PriceTable.load_default()
         self.models = model_limiter(self.settings.max_models, self.prices.rows)
         self.error_types = error_type_limiter()
+        self.tool_names = tool_name_limiter()
         self.unpriced = UnpricedModels()
         self.sessions = SessionUsage()
         self.diagnostics = Diagnostics(

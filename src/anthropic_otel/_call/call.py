@@ -60,6 +60,7 @@ class Call:
         "request",
         "response",
         "retries",
+        "run",
         "sdk_annotated",
         "sdk_end",
         "sdk_span",
@@ -92,6 +93,7 @@ class Call:
         self.content: Optional[CallContent] = None
         self.memo: dict[str, tuple[Any, Any]] = {}
         self.watcher: Any = None
+        self.run: Any = None  # the tool runner loop the call was made in, if any (`agent_run.AgentRun`)
         self.ended = False
         self._context: Optional[Context] = None
         # Whose prices the call pays (`_sdk.platform_of`): the Claude API's unless a platform client made it.

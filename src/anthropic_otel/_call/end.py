@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
+from anthropic_otel._call.agent_run import add_call
 from anthropic_otel._call.call import Call
 from anthropic_otel._call.outcome import Outcome, call_cost, outcome_attributes
 from anthropic_otel._call.sessions import SESSION_KINDS, record_session_usage
@@ -70,6 +71,11 @@ def end(call: Call, outcome: Outcome) -> None:
         _record_metrics(call, outcome, attributes, duration)
     except Exception:
         log.debug("anthropic-otel: could not record a call's metrics", exc_info=True)
+    if call.run is not None:
+        try:
+            add_call(call, outcome)
+        except Exception:
+            log.debug("anthropic-otel: could not add a call to its tool runner's totals", exc_info=True)
     if call.operation.kind in SESSION_KINDS:
         try:
             record_session_usage(call, outcome)

@@ -38,4 +38,4 @@ def record_session_usage(call: Call, outcome: Outcome) -> None:
         if isinstance(model, str):
             points["gen_ai.request.model"] = telemetry.models.admit(model)
             cost = telemetry.cost(model, grown)
-        telemetry.instruments.record_tokens(grown, points, cost, call.context)
+        telemetry.instruments.record_tokens(grown, points, cost)

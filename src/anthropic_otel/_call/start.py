@@ -23,6 +23,7 @@ from typing import Any, Optional
 
 from opentelemetry.trace import SpanKind
 
+from anthropic_otel._call.agent_run import RUN
 from anthropic_otel._call.call import Call
 from anthropic_otel._read.attributes import Attributes, request_attributes
 from anthropic_otel._read.operations import operation_for
@@ -70,6 +71,7 @@ def begin(telemetry: Telemetry, client: Any, args: tuple[Any, ...], kwargs: dict
         attributes.update(scope_attributes(telemetry, client))
         call = Call(telemetry, operation, attributes, request)
         call.platform = platform_of(client)
+        call.run = RUN.get()
         call.diagnosis = telemetry.diagnostics.begin(attributes, detect=operation.kind == "message")
         if telemetry.content is not None and operation.kind == "message":
             call.content = telemetry.content.begin(request, client)
