@@ -20,7 +20,6 @@ from anthropic_otel._session_usage import SessionUsage
 from anthropic_otel.testing import FakeClaudeAPI
 from tests.conftest import ClientFactory, InMemoryLogExporter, call_records, metric_points, spans_named
 from tests.test_agents import start_session
-from tests.test_cardinality import check_allow_list
 
 pytestmark = pytest.mark.usefixtures("instrument")
 
