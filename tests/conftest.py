@@ -147,6 +147,32 @@ def instrument(
         instrumentor.uninstrument()
 
 
+@pytest.fixture
+def instrumented(
+    tracer_provider: TracerProvider,
+    meter_provider: MeterProvider,
+    logger_provider: LoggerProvider,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Iterator[AnthropicInstrumentor]:
+    """Instrumented after the set-up a test gives as an indirect parameter: `{"env": {name: value},
+    "prices": ...}` (both optional), since `instrument()` reads the environment and takes the prices."""
+    setup: dict[str, Any] = getattr(request, "param", None) or {}
+    for name, value in setup.get("env", {}).items():
+        monkeypatch.setenv(name, value)
+    instrumentor = AnthropicInstrumentor()
+    instrumentor.instrument(
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        logger_provider=logger_provider,
+        prices=setup.get("prices"),
+    )
+    try:
+        yield instrumentor
+    finally:
+        instrumentor.uninstrument()
+
+
 ClientFactory = Callable[..., Any]
 
 

@@ -17,7 +17,6 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from anthropic_otel import AnthropicInstrumentor
 from anthropic_otel.testing import FakeClaudeAPI, MessageReply
 from tests.conftest import metric_points, user_message
 from tests.test_platforms import bedrock, foundry, vertex
@@ -40,18 +39,6 @@ REGIONAL_SONNET_4_6 = usd(3.3, 4.125, 0.33, 16.5)  # Bedrock's regional price: 1
 GLOBAL_SONNET_4_6 = usd(3, 3.75, 0.30, 15)
 
 
-@pytest.fixture
-def instrumented(tracer_provider: TracerProvider, meter_provider: Any, request: pytest.FixtureRequest) -> Any:
-    instrumentor = AnthropicInstrumentor()
-    prices = getattr(request, "param", None)
-    instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, prices=prices)
-    instrumentor.prices_given = prices is not None  # type: ignore[attr-defined]
-    try:
-        yield instrumentor
-    finally:
-        instrumentor.uninstrument()
-
-
 def options(sdk_tracing: bool, tracer_provider: TracerProvider) -> dict[str, Any]:
     return {"open_telemetry": {"tracer_provider": tracer_provider}} if sdk_tracing else {}
 
@@ -67,6 +54,22 @@ def spent(reader: InMemoryMetricReader) -> float:
 
 def unpriced(reader: InMemoryMetricReader) -> float:
     return sum(point.value for point in metric_points(reader, "anthropic.client.cost.unpriced"))
+
+
+def call(
+    factory: Any, api: FakeClaudeAPI, model: str, sdk_tracing: bool, tracer_provider: TracerProvider, **extra: Any
+) -> Any:
+    """One call of `model` through the platform client `factory` makes, with USAGE."""
+    client = factory(api.base_url, **options(sdk_tracing, tracer_provider), **extra)
+    api.queue(MessageReply(usage=USAGE))
+    return client.messages.create(model=model, max_tokens=16, messages=user_message())
+
+
+def assert_unpriced(exporter: InMemorySpanExporter, reader: InMemoryMetricReader) -> None:
+    """No cost on the span, none in the metric, one unpriced call."""
+    assert "anthropic.cost.usd" not in only_span(exporter).attributes
+    assert spent(reader) == 0
+    assert unpriced(reader) == 1
 
 
 def assert_cost(span: Any, reader: InMemoryMetricReader, expected: float) -> None:
@@ -101,9 +104,7 @@ def test_bedrock_ids_are_priced_at_bedrocks_price_for_their_profile(
     model: str,
     expected: float,
 ) -> None:
-    client = bedrock(api.base_url, **options(sdk_tracing, tracer_provider))
-    api.queue(MessageReply(usage=USAGE))
-    message = client.messages.create(model=model, max_tokens=16, messages=user_message())
+    message = call(bedrock, api, model, sdk_tracing, tracer_provider)
 
     span = only_span(span_exporter)
     assert span.attributes["gen_ai.request.model"] == model  # the id sent, as sent
@@ -172,13 +173,8 @@ def test_bedrock_ids_without_a_published_price_get_none(
     sdk_tracing: bool,
     model: str,
 ) -> None:
-    client = bedrock(api.base_url, **options(sdk_tracing, tracer_provider))
-    api.queue(MessageReply(usage=USAGE))
-    client.messages.create(model=model, max_tokens=16, messages=user_message())
-
-    assert "anthropic.cost.usd" not in only_span(span_exporter).attributes
-    assert spent(metric_reader) == 0
-    assert unpriced(metric_reader) == 1
+    call(bedrock, api, model, sdk_tracing, tracer_provider)
+    assert_unpriced(span_exporter, metric_reader)
 
 
 @pytest.mark.usefixtures("instrumented")
@@ -198,17 +194,13 @@ def test_vertex_is_priced_by_its_endpoint(
 ) -> None:
     """Vertex's global endpoint has published prices; its regional ones (a 10 % premium on newer
     models, by Google's page) have none in genai-prices, so they get no cost rather than a guess."""
-    client = vertex(api.base_url, region=region, **options(sdk_tracing, tracer_provider))
-    api.queue(MessageReply(usage=USAGE))
-    client.messages.create(model="claude-sonnet-4-5@20250929", max_tokens=16, messages=user_message())
+    call(vertex, api, "claude-sonnet-4-5@20250929", sdk_tracing, tracer_provider, region=region)
 
-    span = only_span(span_exporter)
-    assert span.attributes["gen_ai.request.model"] == "claude-sonnet-4-5@20250929"
+    assert only_span(span_exporter).attributes["gen_ai.request.model"] == "claude-sonnet-4-5@20250929"
     if expected is None:
-        assert "anthropic.cost.usd" not in span.attributes
-        assert unpriced(metric_reader) == 1
+        assert_unpriced(span_exporter, metric_reader)
     else:
-        assert_cost(span, metric_reader, expected)
+        assert_cost(only_span(span_exporter), metric_reader, expected)
 
 
 FOUNDRY_PRICES = {
@@ -230,23 +222,24 @@ HAS_FOUNDRY = hasattr(anthropic, "AnthropicFoundry")
 
 
 @pytest.mark.only_if(HAS_FOUNDRY, reason="AnthropicFoundry is newer than this SDK")
-@pytest.mark.parametrize("instrumented", [None, FOUNDRY_PRICES], ids=["shipped", "user-prices"], indirect=True)
+@pytest.mark.usefixtures("instrumented")
+@pytest.mark.parametrize(
+    ("instrumented", "priced"),
+    [({}, False), ({"prices": FOUNDRY_PRICES}, True)],
+    ids=["shipped", "user-prices"],
+    indirect=["instrumented"],
+)
 def test_foundry_is_priced_only_from_prices_the_user_gives(
     api: FakeClaudeAPI,
     span_exporter: InMemorySpanExporter,
     metric_reader: InMemoryMetricReader,
     tracer_provider: TracerProvider,
     sdk_tracing: bool,
-    instrumented: AnthropicInstrumentor,
+    priced: bool,
 ) -> None:
     """Microsoft publishes Foundry's Claude prices, genai-prices has none: no shipped row, a user's row prices it."""
-    client = foundry(api.base_url, **options(sdk_tracing, tracer_provider))
-    api.queue(MessageReply(usage=USAGE))
-    client.messages.create(model="claude-sonnet-4-6", max_tokens=16, messages=user_message())
-
-    span = only_span(span_exporter)
-    if instrumented.prices_given:
-        assert_cost(span, metric_reader, GLOBAL_SONNET_4_6)
+    call(foundry, api, "claude-sonnet-4-6", sdk_tracing, tracer_provider)
+    if priced:
+        assert_cost(only_span(span_exporter), metric_reader, GLOBAL_SONNET_4_6)
     else:
-        assert "anthropic.cost.usd" not in span.attributes
-        assert unpriced(metric_reader) == 1
+        assert_unpriced(span_exporter, metric_reader)

@@ -18,16 +18,9 @@ from hypothesis import strategies as st
 
 from anthropic_otel import AnthropicInstrumentor
 from anthropic_otel._read import attributes, pricing
-from anthropic_otel._read.pricing import (
-    COST_CATEGORIES,
-    Cost,
-    ModelPrice,
-    PriceTable,
-    PriceTableError,
-    Rates,
-    UnpricedModels,
-    cost_of,
-)
+from anthropic_otel._read.price_rows import ModelPrice, PriceTableError, Rates
+from anthropic_otel._read.price_table import PriceTable
+from anthropic_otel._read.pricing import COST_CATEGORIES, Cost, UnpricedModels, cost_of
 
 TABLE = PriceTable.load_default()
 RATE_NAMES = ("input", "cache_write_5m", "cache_write_1h", "cache_read", "output")
@@ -274,7 +267,11 @@ def test_the_module_is_pure() -> None:
     # Only the pure field reader of `attributes` (no OpenTelemetry, no state) may come from the package.
     assert not any(name.startswith("opentelemetry") for name in imported)
     ours = {name for name in imported if name.startswith("anthropic_otel")}
-    assert ours == {"anthropic_otel._read.attributes", "anthropic_otel._read.price_table"}
+    assert ours == {
+        "anthropic_otel._read.attributes",
+        "anthropic_otel._read.price_rows",
+        "anthropic_otel._read.price_table",
+    }
     attributes_tree = ast.parse(Path(attributes.__file__).read_text(encoding="utf-8"))
     assert not any(
         (node.module or "").startswith("opentelemetry")

@@ -9,18 +9,13 @@ records, never on metrics, unless `ANTHROPIC_OTEL_USER_ID=false`.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
 import pytest
-from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from anthropic_otel import AnthropicInstrumentor
 from anthropic_otel._read.request_extras import request_extras
 from anthropic_otel.testing import FakeClaudeAPI
 from tests.conftest import ClientFactory, InMemoryLogExporter, call_records, user_message
@@ -30,26 +25,6 @@ USER = "3f1c0b9e-user-hash"
 SAMPLING = {"temperature": 0.2, "top_p": 0.9, "top_k": 40}
 # SDK 1.0 dropped the sampling parameters from `messages.create`: sent through `extra_body` there.
 TAKES_SAMPLING = "temperature" in inspect.signature(anthropic.resources.Messages.create).parameters
-
-
-@pytest.fixture
-def instrumented(
-    tracer_provider: TracerProvider,
-    meter_provider: MeterProvider,
-    logger_provider: LoggerProvider,
-    monkeypatch: pytest.MonkeyPatch,
-    request: pytest.FixtureRequest,
-) -> Iterator[None]:
-    for name, value in getattr(request, "param", {}).items():
-        monkeypatch.setenv(name, value)
-    instrumentor = AnthropicInstrumentor()
-    instrumentor.instrument(
-        tracer_provider=tracer_provider, meter_provider=meter_provider, logger_provider=logger_provider
-    )
-    try:
-        yield
-    finally:
-        instrumentor.uninstrument()
 
 
 def metric_attribute_keys(reader: InMemoryMetricReader) -> set[str]:
@@ -122,7 +97,7 @@ def test_extra_body_is_what_goes_on_the_wire(
 
 
 @pytest.mark.usefixtures("instrumented")
-@pytest.mark.parametrize("instrumented", [{"ANTHROPIC_OTEL_USER_ID": "false"}], indirect=True)
+@pytest.mark.parametrize("instrumented", [{"env": {"ANTHROPIC_OTEL_USER_ID": "false"}}], indirect=True)
 def test_user_id_can_be_turned_off(
     api: FakeClaudeAPI,
     make_client: ClientFactory,

@@ -9,17 +9,14 @@ cost category, with no batch discount; a row without that price gives a call wit
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from anthropic_otel import AnthropicInstrumentor
-from anthropic_otel._read.pricing import PriceTable, cost_of
+from anthropic_otel._read.price_table import PriceTable
+from anthropic_otel._read.pricing import cost_of
 from anthropic_otel.testing import FakeClaudeAPI, MessageReply
 from tests.conftest import ClientFactory, metric_points, user_message
 
@@ -27,19 +24,6 @@ MODEL = "claude-sonnet-4-6"
 USAGE = {"input_tokens": 1000, "output_tokens": 300}
 TOKENS = (1000 * 3 + 300 * 15) / 1e6
 SEARCHES = 3 * 10 / 1000  # $10 per 1,000 searches
-
-
-@pytest.fixture
-def instrumented(
-    tracer_provider: TracerProvider, meter_provider: MeterProvider, request: pytest.FixtureRequest
-) -> Iterator[None]:
-    instrumentor = AnthropicInstrumentor()
-    prices = getattr(request, "param", None)
-    instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, prices=prices)
-    try:
-        yield
-    finally:
-        instrumentor.uninstrument()
 
 
 def reply() -> MessageReply:
@@ -112,7 +96,7 @@ CHEAPER_SEARCH = {
 
 
 @pytest.mark.usefixtures("instrumented")
-@pytest.mark.parametrize("instrumented", [CHEAPER_SEARCH], indirect=True)
+@pytest.mark.parametrize("instrumented", [{"prices": CHEAPER_SEARCH}], indirect=True)
 def test_the_web_search_price_is_overridden_like_a_token_price(
     api: FakeClaudeAPI, make_client: ClientFactory, metric_reader: InMemoryMetricReader
 ) -> None:

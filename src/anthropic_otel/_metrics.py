@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from opentelemetry.context import Context
-from opentelemetry.metrics import Meter
+from opentelemetry.metrics import Histogram, Meter
 
 from anthropic_otel._read.attributes import AttributeValue, int_field
 from anthropic_otel._read.attributes import field as read_field
@@ -74,6 +74,13 @@ class CallMetrics:
     time_per_output_chunk_s: Optional[float] = None
 
 
+def _seconds(meter: Meter, name: str, description: str) -> Histogram:
+    """A histogram of seconds, with semconv's advisory buckets for durations."""
+    return meter.create_histogram(
+        name, unit="s", description=description, explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS)
+    )
+
+
 class Instruments:
     """The instruments of one meter: made once per meter, kept for every later `instrument()` with it.
 
@@ -96,11 +103,10 @@ class Instruments:
 
     def __init__(self, meter: Meter) -> None:
         self._series: dict[tuple[tuple[str, AttributeValue], ...], _Series] = {}
-        self.duration = meter.create_histogram(
+        self.duration = _seconds(
+            meter,
             "gen_ai.client.operation.duration",
-            unit="s",
-            description="Duration of GenAI client operations (Claude API calls), retries included.",
-            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
+            "Duration of GenAI client operations (Claude API calls), retries included.",
         )
         self.token_usage = meter.create_histogram(
             "gen_ai.client.token.usage",
@@ -108,29 +114,23 @@ class Instruments:
             description="Tokens per call; input includes cache reads and writes.",
             explicit_bucket_boundaries_advisory=list(TOKEN_BUCKETS),
         )
-        self.time_to_first_chunk = meter.create_histogram(
+        self.time_to_first_chunk = _seconds(
+            meter,
             "gen_ai.client.operation.time_to_first_chunk",
-            unit="s",
-            description="Time from the call to the first content chunk of a streamed response.",
-            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
+            "Time from the call to the first content chunk of a streamed response.",
         )
-        self.time_per_output_chunk = meter.create_histogram(
+        self.time_per_output_chunk = _seconds(
+            meter,
             "gen_ai.client.operation.time_per_output_chunk",
-            unit="s",
-            description="Mean time between output chunks of a streamed response, one point per stream.",
-            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
+            "Mean time between output chunks of a streamed response, one point per stream.",
         )
-        self.invoke_agent_duration = meter.create_histogram(
+        self.invoke_agent_duration = _seconds(
+            meter,
             "gen_ai.invoke_agent.duration",
-            unit="s",
-            description="Duration of tool runner loops (agent invocations), from the first step to the end.",
-            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
+            "Duration of tool runner loops (agent invocations), from the first step to the end.",
         )
-        self.execute_tool_duration = meter.create_histogram(
-            "gen_ai.execute_tool.duration",
-            unit="s",
-            description="Duration of tool runs inside tool runner loops.",
-            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
+        self.execute_tool_duration = _seconds(
+            meter, "gen_ai.execute_tool.duration", "Duration of tool runs inside tool runner loops."
         )
         self.retries = meter.create_counter(
             "anthropic.client.retries",

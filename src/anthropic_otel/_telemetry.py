@@ -19,7 +19,8 @@ from anthropic_otel._content_capture import ContentCapture, ContentHook
 from anthropic_otel._diagnostics import Diagnostics, Reporter
 from anthropic_otel._metrics import Instruments
 from anthropic_otel._read.platforms import priced_as
-from anthropic_otel._read.pricing import Cost, PriceTable, UnpricedModels, cost_of
+from anthropic_otel._read.price_table import PriceTable
+from anthropic_otel._read.pricing import Cost, UnpricedModels, cost_of
 from anthropic_otel._records import CallLog
 from anthropic_otel._routes import RouteLimiter
 from anthropic_otel._session_usage import SessionUsage

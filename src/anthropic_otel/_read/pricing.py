@@ -15,28 +15,10 @@ from dataclasses import dataclass
 from typing import Optional
 
 from anthropic_otel._read.attributes import field
-from anthropic_otel._read.price_table import (
-    FIRST_PARTY,
-    LongContext,
-    ModelPrice,
-    PriceTable,
-    PriceTableError,
-    Rates,
-    Tier,
-)
+from anthropic_otel._read.price_rows import Rates
+from anthropic_otel._read.price_table import FIRST_PARTY, PriceTable
 
-__all__ = [
-    "COST_CATEGORIES",
-    "Cost",
-    "LongContext",
-    "ModelPrice",
-    "PriceTable",
-    "PriceTableError",
-    "Rates",
-    "Tier",
-    "UnpricedModels",
-    "cost_of",
-]
+__all__ = ["COST_CATEGORIES", "Cost", "UnpricedModels", "cost_of"]
 
 # Values of `anthropic.cost.category`.
 COST_CATEGORIES = ("input", "cache_write", "cache_read", "output", "web_search")
