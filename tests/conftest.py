@@ -54,10 +54,11 @@ SCOPE = {True: "com.anthropic.sdk.python", False: "anthropic_otel"}
 
 
 # Test modules of SDK surfaces the installed version does not have: not collected (rather than skipped).
+SESSION_TESTS = ["test_agents.py", "test_session_usage.py"]
 collect_ignore = [
     *(["test_completions.py"] if SDK_VERSION >= (1, 0) else []),
-    *([] if importlib.util.find_spec("anthropic.resources.beta.sessions") else ["test_agents.py"]),
-    *([] if hasattr(anthropic, "beta_tool") else ["test_tool_runner.py"]),
+    *([] if importlib.util.find_spec("anthropic.resources.beta.sessions") else SESSION_TESTS),
+    *([] if hasattr(anthropic, "beta_tool") else ["test_tool_runner.py", "test_agent_metrics.py"]),
 ]
 
 

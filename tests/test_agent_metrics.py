@@ -21,8 +21,6 @@ from anthropic_otel.testing import FakeClaudeAPI, MessageReply, ToolUse
 from tests.conftest import SDK_TRACES, ClientFactory, metric_points, user_message
 from tests.test_cardinality import check_allow_list
 
-pytestmark = pytest.mark.only_if(hasattr(anthropic, "beta_tool"), reason="the tool runner is newer than this SDK")
-
 MODEL = "claude-sonnet-4-6"
 CAPTURE = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 

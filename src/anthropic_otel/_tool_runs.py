@@ -141,10 +141,13 @@ def tool_run(telemetry: Telemetry, tool: Any, tool_input: object) -> Optional[To
     if isinstance(call_id, str):
         attributes["gen_ai.tool.call.id"] = call_id
     attributes["gen_ai.tool.type"] = "function"
-    span = telemetry.tracer.start_span(
+    run = ToolRun(telemetry, trace.INVALID_SPAN, name, turn.client, tool_input)
+    # Started last: nothing of ours runs between the span's start and its `with run:`, so no span is
+    # left open by a failure here.
+    run.span = telemetry.tracer.start_span(
         f"{operation} {name}" if name else operation, kind=SpanKind.INTERNAL, attributes=attributes
     )
-    return ToolRun(telemetry, span, name, turn.client, tool_input)
+    return run
 
 
 async def run_tool_async(run: ToolRun, wrapped: Wrapped, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
