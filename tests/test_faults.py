@@ -2,10 +2,11 @@
 
 Every function of ours that runs inside an application call is made to raise, in turn, while a
 scenario it runs in is replayed: the application must see exactly what it sees bare (the same
-return values, the same exceptions, the same number of HTTP requests), and every span must end
-exactly once. The functions are found by watching the scenarios run (`sys.setprofile`), and the
-fault is raised at a function's entry by a trace function (`sys.settrace`), so the test needs
-no knowledge of how the code is laid out.
+return values, the same exceptions, the same number of HTTP requests), every span must end
+exactly once, and no call may stay current (our contextvar, the OpenTelemetry context) after it.
+The functions are found by watching the scenarios run (`sys.setprofile`), and the fault is
+raised at a function's entry by a trace function (`sys.settrace`), so the test needs no
+knowledge of how the code is laid out.
 
 `GUARD_SITES` are where our code is entered from outside (the wrappers patched into the SDKs,
 the iterators the SDK reads results through, finalizers): each catches whatever the code it calls
@@ -29,6 +30,7 @@ from typing import Any, Callable, Optional
 import anthropic
 import openai
 import pytest
+from opentelemetry import context, trace
 from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk.metrics import MeterProvider
@@ -36,6 +38,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerPro
 
 import anthropic_otel
 from anthropic_otel import AnthropicInstrumentor
+from anthropic_otel._call.call import CURRENT
 from anthropic_otel.openai_compat import OpenAICompatInstrumentor
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, MessageReply, ToolUse
 from tests.conftest import ClientFactory
@@ -360,6 +363,10 @@ def test_a_fault_in_any_function_of_ours_leaves_the_application_untouched(
                 if outcome != bare[name]:
                     failures.append(f"{site} in {name}: the application saw {outcome!r}")
                 failures.extend(f"{site} in {name}: {problem}" for problem in ledger.problems())
+                if CURRENT.get() is not None or trace.get_current_span() is not trace.INVALID_SPAN:
+                    failures.append(f"{site} in {name}: the call is still current after it")
+                    CURRENT.set(None)  # so that the next sites are judged on their own
+                    context.attach(Context())
     finally:
         for instrumentor in instrumentors:
             instrumentor.uninstrument()
@@ -378,7 +385,6 @@ SITES = {
     "_call/call.py:Call.context",
     "_call/call.py:Call.once",
     "_call/call.py:enter",
-    "_call/call.py:leave",
     "_call/call.py:note_attempt",
     "_call/call.py:note_retry",
     "_call/end.py:_annotate_sdk_span",
