@@ -54,10 +54,11 @@ SCOPE = {True: "com.anthropic.sdk.python", False: "anthropic_otel"}
 
 
 # Test modules of SDK surfaces the installed version does not have: not collected (rather than skipped).
+SESSION_TESTS = ["test_agents.py", "test_session_usage.py"]
 collect_ignore = [
     *(["test_completions.py"] if SDK_VERSION >= (1, 0) else []),
-    *([] if importlib.util.find_spec("anthropic.resources.beta.sessions") else ["test_agents.py"]),
-    *([] if hasattr(anthropic, "beta_tool") else ["test_tool_runner.py"]),
+    *([] if importlib.util.find_spec("anthropic.resources.beta.sessions") else SESSION_TESTS),
+    *([] if hasattr(anthropic, "beta_tool") else ["test_tool_runner.py", "test_agent_metrics.py"]),
 ]
 
 
@@ -140,6 +141,32 @@ def instrument(
     instrumentor = AnthropicInstrumentor()
     instrumentor.instrument(
         tracer_provider=tracer_provider, meter_provider=meter_provider, logger_provider=logger_provider
+    )
+    try:
+        yield instrumentor
+    finally:
+        instrumentor.uninstrument()
+
+
+@pytest.fixture
+def instrumented(
+    tracer_provider: TracerProvider,
+    meter_provider: MeterProvider,
+    logger_provider: LoggerProvider,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Iterator[AnthropicInstrumentor]:
+    """Instrumented after the set-up a test gives as an indirect parameter: `{"env": {name: value},
+    "prices": ...}` (both optional), since `instrument()` reads the environment and takes the prices."""
+    setup: dict[str, Any] = getattr(request, "param", None) or {}
+    for name, value in setup.get("env", {}).items():
+        monkeypatch.setenv(name, value)
+    instrumentor = AnthropicInstrumentor()
+    instrumentor.instrument(
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        logger_provider=logger_provider,
+        prices=setup.get("prices"),
     )
     try:
         yield instrumentor

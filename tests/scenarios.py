@@ -29,7 +29,7 @@ TEXT = "one two three four five six seven eight nine"
 ERROR_STATUSES = (400, 401, 404, 413, 429, 500, 529)
 HAS_PARSE = hasattr(anthropic.resources.Messages, "parse")
 
-_IDS = re.compile(r"\b(msg|req|msgbatch|toolu|compl)_[A-Za-z0-9_]+")
+_IDS = re.compile(r"\b(msg|req|msgbatch|toolu|srvtoolu|compl)_[A-Za-z0-9_]+")
 _TIMESTAMPS = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
 
 
@@ -324,6 +324,13 @@ def catalogue() -> list[Scenario]:
         Scenario("create-default-reply", create),
         Scenario("create-tool-use", create, queue(MessageReply(tool_uses=[ToolUse("lookup", {"q": "x"})]))),
         Scenario("create-thinking", create, queue(MessageReply(text="answer", thinking="let me think"))),
+        Scenario(
+            "create-server-tools",
+            create,
+            queue(
+                MessageReply(server_tool_use={"web_search_requests": 2}, server_tools=("web_search", "code_execution"))
+            ),
+        ),
         Scenario("create-odd-usage", create, queue(MessageReply(text="x", usage={"input_tokens": 0}))),
         Scenario("create-max-tokens-stop", create, queue(MessageReply(text="cut", stop_reason="max_tokens"))),
         *[Scenario(f"create-error-{status}", create, queue(ErrorReply(status))) for status in ERROR_STATUSES],

@@ -8,7 +8,9 @@ attribute keys of a fixed allow-list, whatever the application passes in.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -24,6 +26,7 @@ import anthropic_otel
 from anthropic_otel import AnthropicInstrumentor
 from anthropic_otel._cardinality import ERROR_TYPE_LIMIT, OTHER, ValueLimiter, model_limiter
 from anthropic_otel._diagnostics import CODES
+from anthropic_otel._read.operations import CUSTOM_OPERATIONS, REGISTRY_OPERATIONS
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI
 from tests.conftest import API_KEY, instrumenting, metric_points, spans_named, user_message
 from tests.scenarios import catalogue, run_scenario
@@ -45,12 +48,29 @@ _COST = {"gen_ai.provider.name", "gen_ai.request.model", "anthropic.route", "ant
 ALLOWED_KEYS = {
     "gen_ai.client.operation.duration": _CALL | {"error.type"},
     "gen_ai.client.operation.time_to_first_chunk": _CALL | {"error.type"},
+    "gen_ai.client.operation.time_per_output_chunk": _CALL | {"error.type"},
     "anthropic.client.retries": _CALL | {"error.type"},
+    "gen_ai.invoke_agent.duration": {
+        "gen_ai.operation.name",
+        "gen_ai.provider.name",
+        "gen_ai.request.model",
+        "anthropic.route",
+        "error.type",
+    },
+    "gen_ai.execute_tool.duration": {
+        "gen_ai.operation.name",
+        "gen_ai.provider.name",
+        "gen_ai.tool.name",
+        "gen_ai.tool.type",
+        "anthropic.route",
+        "error.type",
+    },
     "gen_ai.client.token.usage": _CALL | {"gen_ai.token.type", "anthropic.batch"},
     "anthropic.client.cache.tokens": _CALL | {"anthropic.cache.operation", "anthropic.batch"},
     "anthropic.client.cost": _COST | {"anthropic.cost.category"},
     "anthropic.client.cache.savings": _COST,
     "anthropic.client.cost.unpriced": _COST,
+    "anthropic.client.server_tool.requests": _COST - {"anthropic.batch"} | {"anthropic.server_tool.name"},
     "anthropic.client.batch.results": {
         "gen_ai.provider.name",
         "gen_ai.request.model",
@@ -77,11 +97,14 @@ VOCABULARY = {
     "gen_ai.provider.name": {"anthropic", "aws.bedrock", "gcp.vertex_ai"},
     "gen_ai.token.type": {"input", "output"},
     "anthropic.cache.operation": {"read", "write_5m", "write_1h"},
-    "anthropic.cost.category": {"input", "cache_write", "cache_read", "output"},
+    "anthropic.cost.category": {"input", "cache_write", "cache_read", "output", "web_search"},
+    "anthropic.server_tool.name": {"web_search", "web_fetch", "code_execution"},
     "anthropic.ratelimit.type": {"requests", "tokens", "input_tokens", "output_tokens"},
     "anthropic.batch.result.type": {"succeeded", "errored", "canceled", "expired", "unknown"},
     "anthropic.batch": {True, False},
     "anthropic.diagnostic.code": set(CODES),
+    "gen_ai.operation.name": REGISTRY_OPERATIONS | CUSTOM_OPERATIONS,
+    "gen_ai.tool.type": {"function"},
 }
 
 
@@ -268,7 +291,12 @@ def test_every_metric_point_of_the_catalogue_has_allowed_keys_only(
 
     assert check_allow_list(metric_reader) > len(ALLOWED_KEYS)  # not vacuous
     recorded = {name for name, _ in all_points(metric_reader)}
-    assert recorded == set(ALLOWED_KEYS) - {"anthropic.client.cost.unpriced"}  # all models of the catalogue are priced
+    # All models of the catalogue are priced; the tool runner's metrics are checked in test_agent_metrics.
+    assert recorded == set(ALLOWED_KEYS) - {
+        "anthropic.client.cost.unpriced",
+        "gen_ai.invoke_agent.duration",
+        "gen_ai.execute_tool.duration",
+    }
     assert values_of(metric_reader, "anthropic.route") == {"catalogue"}
 
 
@@ -319,3 +347,14 @@ def test_no_user_input_adds_a_metric_attribute_key(
     for _, attributes in all_points(metric_reader):
         for key, value in attributes.items():
             assert key in user_keys or not (isinstance(value, str) and LEAK in value), (key, value)
+
+
+def test_operation_names_outside_the_registry_are_the_documented_ones() -> None:
+    """Metrics keep `gen_ai.operation.name` to the registry's values where one applies, else the SDK
+    method (a custom value, which the registry allows); docs/metrics.md lists every custom one."""
+    assert {"chat", "text_completion", "create_agent", "invoke_agent", "execute_tool"} == REGISTRY_OPERATIONS
+    text = (Path(__file__).resolve().parent.parent / "docs" / "metrics.md").read_text(encoding="utf-8")
+    listed = text.split("<!-- custom operations -->")[1].split("<!-- end -->")[0]
+    assert set(re.findall(r"`([a-z_.]+)`", listed)) == CUSTOM_OPERATIONS
+    assert "count_tokens" in CUSTOM_OPERATIONS
+    assert "agents.create" not in CUSTOM_OPERATIONS  # the registry's create_agent applies

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -29,19 +27,6 @@ USAGE = {
 }
 INPUT, READ, WRITE, OUTPUT = 1000 * 3e-6, 2000 * 0.30e-6, 500 * 3.75e-6, 300 * 15e-6
 SAVED = 2000 * 3e-6 - READ
-
-
-@pytest.fixture
-def instrumented(
-    tracer_provider: TracerProvider, meter_provider: MeterProvider, request: pytest.FixtureRequest
-) -> Iterator[None]:
-    instrumentor = AnthropicInstrumentor()
-    prices = getattr(request, "param", None)
-    instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, prices=prices)
-    try:
-        yield
-    finally:
-        instrumentor.uninstrument()
 
 
 def cost_points(reader: InMemoryMetricReader) -> dict[tuple[str, object], float]:
@@ -121,7 +106,7 @@ OVERRIDE = {"models": {MODEL: {"input": 1, "cache_write_5m": 2, "cache_write_1h"
 
 
 @pytest.mark.usefixtures("instrumented")
-@pytest.mark.parametrize("instrumented", [OVERRIDE], indirect=True)
+@pytest.mark.parametrize("instrumented", [{"prices": OVERRIDE}], indirect=True)
 def test_prices_given_in_code_override_the_table(
     api: anthropic_otel.testing.FakeClaudeAPI, make_client: ClientFactory, span_exporter: InMemorySpanExporter
 ) -> None:

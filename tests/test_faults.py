@@ -2,10 +2,11 @@
 
 Every function of ours that runs inside an application call is made to raise, in turn, while a
 scenario it runs in is replayed: the application must see exactly what it sees bare (the same
-return values, the same exceptions, the same number of HTTP requests), and every span must end
-exactly once. The functions are found by watching the scenarios run (`sys.setprofile`), and the
-fault is raised at a function's entry by a trace function (`sys.settrace`), so the test needs
-no knowledge of how the code is laid out.
+return values, the same exceptions, the same number of HTTP requests), every span must end
+exactly once, and no call may stay current (our contextvar, the OpenTelemetry context) after it.
+The functions are found by watching the scenarios run (`sys.setprofile`), and the fault is
+raised at a function's entry by a trace function (`sys.settrace`), so the test needs no
+knowledge of how the code is laid out.
 
 `GUARD_SITES` are where our code is entered from outside (the wrappers patched into the SDKs,
 the iterators the SDK reads results through, finalizers): each catches whatever the code it calls
@@ -29,6 +30,7 @@ from typing import Any, Callable, Optional
 import anthropic
 import openai
 import pytest
+from opentelemetry import context, trace
 from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk.metrics import MeterProvider
@@ -36,6 +38,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerPro
 
 import anthropic_otel
 from anthropic_otel import AnthropicInstrumentor
+from anthropic_otel._call.call import CURRENT
 from anthropic_otel.openai_compat import OpenAICompatInstrumentor
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, MessageReply, ToolUse
 from tests.conftest import ClientFactory
@@ -75,11 +78,14 @@ GUARD_SITES = {
     "_tool_runner.py:_Steps._current",
     "_tool_runner.py:_Steps._ended",
     "_tool_runner.py:_end_quietly",
-    "_tool_runner.py:turn_async",
-    "_tool_runner.py:run_tool_async",
-    "_tool_runner.py:ToolRun.__init__",
-    "_tool_runner.py:ToolRun.__enter__",
-    "_tool_runner.py:ToolRun.__exit__",
+    "_tool_runs.py:turn_async",
+    "_tool_runs.py:run_tool_async",
+    "_tool_runs.py:ToolRun.__enter__",
+    "_tool_runs.py:ToolRun.__exit__",
+    "_hooks/runner.py:runner_span_end",
+    "_hooks/runner.py:sdk_tool_use",
+    "_agent_tools.py:TimedToolUse.__enter__",
+    "_agent_tools.py:TimedToolUse.__exit__",
     "_call/watch.py:_Watched.__iter__",
     "_call/watch.py:_Watched.__next__",
     "_call/watch.py:_WatchedAsync.__aiter__",
@@ -357,6 +363,10 @@ def test_a_fault_in_any_function_of_ours_leaves_the_application_untouched(
                 if outcome != bare[name]:
                     failures.append(f"{site} in {name}: the application saw {outcome!r}")
                 failures.extend(f"{site} in {name}: {problem}" for problem in ledger.problems())
+                if CURRENT.get() is not None or trace.get_current_span() is not trace.INVALID_SPAN:
+                    failures.append(f"{site} in {name}: the call is still current after it")
+                    CURRENT.set(None)  # so that the next sites are judged on their own
+                    context.attach(Context())
     finally:
         for instrumentor in instrumentors:
             instrumentor.uninstrument()
@@ -375,7 +385,6 @@ SITES = {
     "_call/call.py:Call.context",
     "_call/call.py:Call.once",
     "_call/call.py:enter",
-    "_call/call.py:leave",
     "_call/call.py:note_attempt",
     "_call/call.py:note_retry",
     "_call/end.py:_annotate_sdk_span",
@@ -425,7 +434,11 @@ SITES = {
     "_call/watch.py:_Watched.__init__",
     "_call/watch.py:_WatchedAsync.__init__",
     "_call/watch.py:_Watcher.__init__",
+    "_call/watch.py:ChunkClock.__init__",
+    "_call/watch.py:ChunkClock.per_chunk",
+    "_call/watch.py:ChunkClock.tick",
     "_call/watch.py:close_watched",
+    "_call/watch.py:is_stream",
     "_call/watch.py:watch",
     "_cardinality.py:ValueLimiter.admit",
     "_cardinality.py:bound_models",
@@ -466,6 +479,7 @@ SITES = {
     "_metrics.py:ratelimit_headroom",
     "_metrics.py:usage_counts",
     "_read/attributes.py:_defined",
+    "_read/attributes.py:code_executions",
     "_read/attributes.py:_member",
     "_read/attributes.py:_table",
     "_read/attributes.py:_typed",
@@ -499,11 +513,17 @@ SITES = {
     "_read/operations.py:path_ids",
     "_read/pricing.py:Cost.by_category",
     "_read/pricing.py:Cost.total",
-    "_read/pricing.py:ModelPrice.rates_for",
-    "_read/pricing.py:PriceTable.lookup",
+    "_read/platforms.py:priced_as",
+    "_read/price_rows.py:ModelPrice.rates_for",
+    "_read/price_table.py:PriceTable.lookup",
+    "_read/price_table.py:_PriceList.lookup",
+    "_read/price_table.py:_key_matches",
+    "_read/pricing.py:_amounts",
     "_read/pricing.py:_count",
-    "_read/pricing.py:_key_matches",
+    "_read/pricing.py:_priced",
     "_read/pricing.py:cost_of",
+    "_read/request_extras.py:_number",
+    "_read/request_extras.py:request_extras",
     "_read/resource_attributes.py:_string",
     "_read/resource_attributes.py:resource_request_attributes",
     "_read/resource_attributes.py:resource_response_attributes",
@@ -513,25 +533,38 @@ SITES = {
     "_records.py:call_record",
     "_routes.py:current_conversation",
     "_routes.py:current_route",
+    "_sdk.py:_platform_of_class",
     "_sdk.py:client_conversation",
+    "_sdk.py:platform_of",
     "_sdk.py:provider_name",
     "_sdk.py:sdk_has_tracing",
     "_sdk.py:sdk_span_provider",
     "_sdk.py:sdk_tracing_opted_out",
     "_sdk.py:server_of",
     "_telemetry.py:Telemetry.cost",
-    "_tool_runner.py:ToolTurn.__init__",
-    "_tool_runner.py:ToolTurn.take",
     "_tool_runner.py:_Steps.__init__",
-    "_tool_runner.py:_runner_attributes",
-    "_tool_runner.py:_set_status",
-    "_tool_runner.py:_shared",
     "_tool_runner.py:end_runner",
-    "_tool_runner.py:end_tool",
+    "_tool_runner.py:runner_attributes",
+    "_tool_runner.py:runner_run",
     "_tool_runner.py:runner_span",
     "_tool_runner.py:sdk_traces_runners",
-    "_tool_runner.py:tool_span",
-    "_tool_runner.py:turn_of",
+    "_tool_runner.py:set_status",
+    "_tool_runner.py:shared_attributes",
+    "_tool_runs.py:ToolRun.__init__",
+    "_tool_runs.py:ToolTurn.__init__",
+    "_tool_runs.py:ToolTurn.take",
+    "_tool_runs.py:end_tool",
+    "_tool_runs.py:tool_run",
+    "_tool_runs.py:turn_of",
+    "_agent_tools.py:TimedToolUse.__init__",
+    "_agent_tools.py:tool_content_on",
+    "_agent_tools.py:tool_finished",
+    "_call/agent_run.py:AgentRun.__init__",
+    "_call/agent_run.py:AgentRun.add",
+    "_call/agent_run.py:AgentRun.finished",
+    "_call/agent_run.py:AgentRun.totals",
+    "_call/agent_run.py:add_call",
+    "_call/agent_run.py:totals_on",
     "_totals.py:Totals.add",
     "_totals.py:Totals.update",
     "_totals.py:series_key",

@@ -24,7 +24,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode  # noqa: E402
 
 from anthropic_otel._diagnostics import CODES  # noqa: E402
-from anthropic_otel._read.pricing import PriceTable, cost_of  # noqa: E402
+from anthropic_otel._read.price_table import PriceTable  # noqa: E402
+from anthropic_otel._read.pricing import cost_of  # noqa: E402
 from anthropic_otel.openai_compat import DEFAULT_HOSTS, HOSTS_ENV, OpenAICompatInstrumentor  # noqa: E402
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, Fault, MessageReply, ToolUse  # noqa: E402
 from anthropic_otel.testing._bodies import DEFAULT_TEXT  # noqa: E402

@@ -39,8 +39,8 @@ def bedrock(base_url: str, async_: bool = False, **options: Any) -> Any:
 
 def vertex(base_url: str, async_: bool = False, **options: Any) -> Any:
     cls = anthropic.AsyncAnthropicVertex if async_ else anthropic.AnthropicVertex
+    options.setdefault("region", "us-east5")
     return cls(
-        region="us-east5",
         project_id="fake-project",
         access_token="fake-token",
         base_url=base_url,

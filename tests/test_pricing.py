@@ -18,16 +18,9 @@ from hypothesis import strategies as st
 
 from anthropic_otel import AnthropicInstrumentor
 from anthropic_otel._read import attributes, pricing
-from anthropic_otel._read.pricing import (
-    COST_CATEGORIES,
-    Cost,
-    ModelPrice,
-    PriceTable,
-    PriceTableError,
-    Rates,
-    UnpricedModels,
-    cost_of,
-)
+from anthropic_otel._read.price_rows import ModelPrice, PriceTableError, Rates
+from anthropic_otel._read.price_table import PriceTable
+from anthropic_otel._read.pricing import COST_CATEGORIES, Cost, UnpricedModels, cost_of
 
 TABLE = PriceTable.load_default()
 RATE_NAMES = ("input", "cache_write_5m", "cache_write_1h", "cache_read", "output")
@@ -119,7 +112,8 @@ def test_one_hour_and_five_minute_writes() -> None:
 
 def test_by_category_matches_the_metric_attribute_values() -> None:
     cost = priced(usage(1, 2, 3, 4), "claude-opus-4-8")
-    assert tuple(cost.by_category()) == COST_CATEGORIES == ("input", "cache_write", "cache_read", "output")
+    categories = ("input", "cache_write", "cache_read", "output", "web_search")
+    assert tuple(cost.by_category()) == COST_CATEGORIES == categories
     assert_usd(sum(cost.by_category().values()), cost.total)
 
 
@@ -130,7 +124,7 @@ def test_unknown_model_has_no_cost() -> None:
     assert cost_of(usage(input=10), "gpt-4o", TABLE) is None
     assert cost_of(usage(input=10), None, TABLE) is None
     assert cost_of(usage(input=10), "claude-mythos-preview", TABLE) is None
-    assert cost_of(usage(input=10), "claude-fable-5-2", TABLE) is None  # not Fable 5's price
+    assert cost_of(usage(input=10), "claude-fable-5-3", TABLE) is None  # not Fable 5's (or 5.2's) price
 
 
 @pytest.mark.parametrize(
@@ -187,7 +181,8 @@ def test_long_context_surcharge_on_sonnet_4_5_only_above_200k() -> None:
     assert_usd(above.input, 150_001 * 6 * M)
     assert_usd(above.cache_read, 50_000 * 0.60 * M)
     assert_usd(above.output, 1000 * 22.5 * M)
-    assert_usd(priced(usage(input=300_000, output=10), "claude-sonnet-4-20250514").output, 10 * 22.5 * M)
+    # Sonnet 4's 1M-context beta is retired: genai-prices publishes no tier for it, so none applies.
+    assert_usd(priced(usage(input=300_000, output=10), "claude-sonnet-4-20250514").output, 10 * 15 * M)
     no_surcharge = priced(usage(input=300_000, output=1000), "claude-sonnet-4-6")
     assert_usd(no_surcharge.total, 300_000 * 3 * M + 1000 * 15 * M)
     as_batch = priced(usage(input=300_000, output=1000), "claude-sonnet-4-5", batch=True)
@@ -241,6 +236,9 @@ PUBLISHED = {  # pricing.md: input, 5m write, 1h write, read, output
     "claude-3-haiku": (0.25, 0.30, 0.50, 0.03, 1.25),
     "claude-sonnet-5-5": (2, 2.50, 4, 0.10, 10),
     "claude-haiku-5-5": (0.10, 0.125, 0.20, 0.01, 0.50),
+    "claude-fable-5-2": (8, 10, 16, 0.20, 40),  # genai-prices (not on the 2026-11-24 page yet)
+    "claude-mythos-5-2": (8, 10, 16, 0.20, 40),
+    "claude-opus-5-5": (4, 5, 8, 0.20, 20),  # cache hits at 0.05x input, as on Sonnet 5.5
 }
 
 
@@ -251,12 +249,15 @@ def test_shipped_prices_match_the_published_ones(key: str, prices: tuple[float, 
 
 
 def test_shipped_table_dates_and_sources() -> None:
-    assert str(TABLE.effective_date) == "2026-11-24"
-    assert all(row.effective_date is not None for row in TABLE.rows.values())
-    assert str(TABLE.rows["claude-sonnet-5-5"].effective_date) == "2026-10-07"
-    from_notes = {key for key, row in TABLE.rows.items() if row.source == "release-notes"}
-    assert from_notes == {"claude-sonnet-5", "claude-sonnet-5-5", "claude-opus-5-5", "claude-haiku-5-5"}
-    assert {row.source for row in TABLE.rows.values()} == {"pricing-page", "release-notes"}
+    """Generated from genai-prices (scripts/update-prices); the rows it lacks are kept by hand and say so."""
+    assert str(TABLE.effective_date) == "2026-12-01"
+    rows = [*TABLE.rows.values(), *(row for rows in TABLE.platforms.values() for row in rows.values())]
+    assert all(row.effective_date is not None for row in rows)
+    assert str(TABLE.rows["claude-sonnet-4-6"].effective_date) == "2026-03-13"  # when its long-context tier ended
+    by_hand = {key for key, row in TABLE.rows.items() if row.source == "pricing-page"}
+    assert by_hand == {"claude-mythos-5", "claude-mythos-5-1"}
+    assert {row.source for row in rows} == {"genai-prices 0.2.3", "pricing-page"}
+    assert sorted(TABLE.platforms) == ["aws.bedrock/global", "aws.bedrock/regional", "gcp.vertex_ai/global"]
 
 
 def test_the_module_is_pure() -> None:
@@ -265,7 +266,12 @@ def test_the_module_is_pure() -> None:
     imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     # Only the pure field reader of `attributes` (no OpenTelemetry, no state) may come from the package.
     assert not any(name.startswith("opentelemetry") for name in imported)
-    assert {name for name in imported if name.startswith("anthropic_otel")} == {"anthropic_otel._read.attributes"}
+    ours = {name for name in imported if name.startswith("anthropic_otel")}
+    assert ours == {
+        "anthropic_otel._read.attributes",
+        "anthropic_otel._read.price_rows",
+        "anthropic_otel._read.price_table",
+    }
     attributes_tree = ast.parse(Path(attributes.__file__).read_text(encoding="utf-8"))
     assert not any(
         (node.module or "").startswith("opentelemetry")
@@ -411,7 +417,7 @@ def usages(draw: st.DrawFn, count: st.SearchStrategy[Any] = COUNT) -> dict[str, 
 def test_cost_is_never_negative(value: dict[str, Any], model: str, batch: bool, fast: bool) -> None:
     cost = cost_of(value, model, TABLE, batch=batch, fast=fast)
     if cost is not None:
-        assert min(cost.input, cost.cache_write, cost.cache_read, cost.output, cost.cache_saving) >= 0
+        assert min(*cost.by_category().values(), cost.cache_saving) >= 0
         assert math.isfinite(cost.total)
 
 

@@ -7,6 +7,7 @@ attributed as the SDK 2.13 makes them; on 1.14+ the SDK's are the only ones.
 from __future__ import annotations
 
 import gc
+import math
 from typing import Any
 
 import anthropic
@@ -74,15 +75,22 @@ def check_spans(spans: tuple[ReadableSpan, ...], weather: str, time: str, caller
     runner = spans[-1]
     assert runner.kind is SpanKind.INTERNAL
     assert runner.status.status_code is StatusCode.OK
-    assert dict(runner.attributes) == {
+    calls = [span for span in spans if span.name == "anthropic.messages.create"]
+    totals = {key: runner.attributes[key] for key in runner.attributes if key.startswith("gen_ai.usage.")}
+    assert totals == {  # semconv's usage attributes on the agent span: the sums over its model calls
+        "gen_ai.usage.input_tokens": sum(span.attributes["gen_ai.usage.input_tokens"] for span in calls),
+        "gen_ai.usage.output_tokens": sum(span.attributes["gen_ai.usage.output_tokens"] for span in calls),
+    }
+    assert math.isclose(runner.attributes["anthropic.cost.usd"], sum(s.attributes["anthropic.cost.usd"] for s in calls))
+    assert {key: value for key, value in runner.attributes.items() if key not in totals} == {
         "gen_ai.operation.name": "invoke_agent",
         "gen_ai.provider.name": "anthropic",
         "gen_ai.request.model": MODEL,
+        "anthropic.cost.usd": runner.attributes["anthropic.cost.usd"],
     }
     assert runner.parent == (caller.get_span_context() if caller is not None else None)
     assert all(span.parent.span_id == runner.context.span_id for span in spans[:-1])
     assert all(span.context.trace_id == runner.context.trace_id for span in spans)
-    calls = [span for span in spans if span.name == "anthropic.messages.create"]
     assert all(span.kind is SpanKind.CLIENT for span in calls)
     assert [span.attributes["anthropic.message.stop_reason"] for span in calls] == ["tool_use", "tool_use", "end_turn"]
     for span, (name, call_id, description) in zip(

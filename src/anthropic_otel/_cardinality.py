@@ -15,6 +15,8 @@ What is bounded where:
 - `anthropic.route`: `ANTHROPIC_OTEL_MAX_ROUTES` (`routes.RouteLimiter`), spans included;
 - `gen_ai.request.model`, `gen_ai.response.model`: one limiter for both, `ANTHROPIC_OTEL_MAX_MODELS`;
   the exact model ids of the price table always pass (`model_limiter`);
+- `gen_ai.tool.name` (tool run durations): `TOOL_NAME_LIMIT` names (the application's tools, named
+  in its code, but a runner of generated tools could make many);
 - `error.type`: `ERROR_TYPE_LIMIT` values (the API's error types and status codes are a short list;
   a gateway in front of the API could invent more);
 - everything else is a fixed vocabulary (operation, provider, token type, cost category, ...) or
@@ -31,12 +33,14 @@ from anthropic_otel._read.attributes import AttributeValue
 
 __all__ = [
     "ERROR_TYPE_LIMIT",
+    "TOOL_NAME_LIMIT",
     "MODEL_KEYS",
     "OTHER",
     "ValueLimiter",
     "bound_models",
     "error_type_limiter",
     "model_limiter",
+    "tool_name_limiter",
 ]
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,7 @@ OTHER = "other"
 # Metric attribute keys whose values are model names (from the request, or echoed in the response).
 MODEL_KEYS = ("gen_ai.request.model", "gen_ai.response.model")
 ERROR_TYPE_LIMIT = 50
+TOOL_NAME_LIMIT = 100
 
 
 class ValueLimiter:
@@ -103,6 +108,12 @@ def error_type_limiter() -> ValueLimiter:
     """The limiter of `error.type` values on metric points (spans keep every value)."""
     hint = "The API has far fewer error types: something between the SDK and the API makes them up."
     return ValueLimiter(ERROR_TYPE_LIMIT, what="error types", hint=hint)
+
+
+def tool_name_limiter() -> ValueLimiter:
+    """The limiter of tool names on metric points (spans keep every name)."""
+    hint = "Tool names come from the application's code: something makes up new tools as it runs."
+    return ValueLimiter(TOOL_NAME_LIMIT, what="tool names", hint=hint)
 
 
 def bound_models(attributes: MutableMapping[str, AttributeValue], models: ValueLimiter) -> None:

@@ -18,7 +18,7 @@ from typing import Optional
 from anthropic_otel._diagnostics.findings import CODES
 from anthropic_otel._diagnostics.reporter import parse_selection
 
-__all__ = ["CAPTURE_ENV", "CAPTURE_MODES", "ENVIRONMENT", "Settings", "Variable", "capture_mode"]
+__all__ = ["CAPTURE_ENV", "CAPTURE_MODES", "ENVIRONMENT", "Settings", "Variable", "capture_mode", "setting_problems"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,12 @@ MAX_MODELS = Variable(
     "50",
     "distinct model names on metric points per process, besides the price table's model ids, "
     "before later ones become `other` (spans keep the name)",
+)
+USER_ID = Variable(
+    "ANTHROPIC_OTEL_USER_ID",
+    "true",
+    "record the request's `metadata.user_id` as `user.id` on spans and call records (never on metrics); "
+    "`false` leaves it out",
 )
 LOG_CALLS = Variable(
     "ANTHROPIC_OTEL_LOG_CALLS",
@@ -94,6 +100,7 @@ ENVIRONMENT: tuple[Variable, ...] = (
     MAX_ROUTES,
     MAX_MODELS,
     LOG_CALLS,
+    USER_ID,
     OPENAI_COMPAT_HOSTS,
     DIAGNOSTICS,
     DIAGNOSTICS_WARN,
@@ -116,6 +123,17 @@ CAPTURE_MODES = {
 }
 
 
+_warned: set[tuple[str, str]] = set()
+
+
+def _warn_once(name: str, raw: str, message: str, *args: object) -> None:
+    """Log a warning about `name=raw` once per process: settings are read by every `instrument()`
+    (and the `openai` instrumentor's), and the doctor reads them again."""
+    if len(_warned) < 100 and (name, raw) not in _warned:
+        _warned.add((name, raw))
+        log.warning(message, *args)
+
+
 def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
     raw = environ.get(name)
     if raw is None:
@@ -124,7 +142,7 @@ def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
     if value in _TRUE:
         return True
     if value not in _FALSE:
-        log.warning("anthropic-otel: %s=%r is not true or false; using %s", name, raw, default)
+        _warn_once(name, raw, "anthropic-otel: %s=%r is not true or false; using %s", name, raw, default)
         return default
     return False
 
@@ -136,7 +154,7 @@ def _count(environ: Mapping[str, str], name: str, default: int) -> int:
     try:
         return max(int(raw), 1)
     except ValueError:
-        log.warning("anthropic-otel: %s=%r is not a whole number; using %d", name, raw, default)
+        _warn_once(name, raw, "anthropic-otel: %s=%r is not a whole number; using %d", name, raw, default)
         return default
 
 
@@ -156,7 +174,9 @@ def capture_mode(raw: Optional[str]) -> str:
     if value in _TRUE:
         return "span_only"
     if value not in _FALSE:
-        log.warning(
+        _warn_once(
+            CAPTURE_ENV,
+            raw,
             "anthropic-otel: %s=%r is not one of true, false, %s; capturing no content",
             CAPTURE_ENV,
             raw,
@@ -175,6 +195,8 @@ class Settings:
       the price table's model ids, before later ones are recorded as `other` (spans keep the name);
     - `log_calls` (`ANTHROPIC_OTEL_LOG_CALLS`, false): also write each call's record as one JSON
       line to the Python logger `anthropic_otel.calls`;
+    - `record_user_id` (`ANTHROPIC_OTEL_USER_ID`, true): the request's `metadata.user_id` as `user.id`
+      on spans and call records;
     - `prices_path` (`ANTHROPIC_OTEL_PRICES`): a `.json` or `.toml` file of prices that overrides
       or extends the built-in table;
     - `diagnostics` (`ANTHROPIC_OTEL_DIAGNOSTICS`, `all`): the diagnostic codes that are reported
@@ -191,6 +213,7 @@ class Settings:
     max_routes: int = 100
     max_models: int = 50
     log_calls: bool = False
+    record_user_id: bool = True
     prices_path: Optional[str] = None
     diagnostics: frozenset[str] = field(default_factory=lambda: frozenset(CODES))
     diagnostics_warn: str = "once"
@@ -205,6 +228,7 @@ class Settings:
             max_routes=_count(env, MAX_ROUTES.name, int(MAX_ROUTES.default)),
             max_models=_count(env, MAX_MODELS.name, int(MAX_MODELS.default)),
             log_calls=_flag(env, LOG_CALLS.name, False),
+            record_user_id=_flag(env, USER_ID.name, True),
             prices_path=(env.get(PRICES.name) or "").strip() or None,
             diagnostics=_diagnostics(env),
             diagnostics_warn=_choice(env, DIAGNOSTICS_WARN.name, ("once", "always", "never")),
@@ -217,7 +241,9 @@ class Settings:
 def _diagnostics(environ: Mapping[str, str]) -> frozenset[str]:
     enabled, unknown = parse_selection(environ.get(DIAGNOSTICS.name))
     if unknown:
-        log.warning(
+        _warn_once(
+            DIAGNOSTICS.name,
+            environ.get(DIAGNOSTICS.name) or "",
             "anthropic-otel: %s names unknown codes %s; known: all, none, %s",
             DIAGNOSTICS.name,
             ", ".join(unknown),
@@ -233,6 +259,34 @@ def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> 
         return choices[0]
     value = raw.strip().lower()
     if value not in choices:
-        log.warning("anthropic-otel: %s=%r is not one of %s; using %s", name, raw, "|".join(choices), choices[0])
+        _warn_once(
+            name, raw, "anthropic-otel: %s=%r is not one of %s; using %s", name, raw, "|".join(choices), choices[0]
+        )
         return choices[0]
     return value
+
+
+_FLAGS = (LOG_CALLS.name, USER_ID.name)
+_COUNTS = (MAX_ROUTES.name, MAX_MODELS.name, CONTENT_MAX_LENGTH.name)
+
+
+def setting_problems(environ: Optional[Mapping[str, str]] = None) -> list[tuple[str, str, str]]:
+    """Every variable of ours set to a value it does not take: (name, value, what it takes), without
+    logging. `Settings` uses the default for each, with one warning; the doctor lists them."""
+    env = os.environ if environ is None else environ
+    problems = []
+    for name in _FLAGS:
+        raw = env.get(name)
+        if raw is not None and raw.strip().lower() not in _TRUE | _FALSE:
+            problems.append((name, raw, "true or false"))
+    for name in _COUNTS:
+        raw = env.get(name)
+        if raw is not None and not raw.strip().lstrip("-").isdigit():
+            problems.append((name, raw, "a whole number"))
+    raw = env.get(CAPTURE.name)
+    if raw is not None and raw.strip().lower() not in {*CAPTURE_MODES, *_TRUE, *_FALSE}:
+        problems.append((CAPTURE.name, raw, f"true, false or one of {', '.join(CAPTURE_MODES)}"))
+    raw = env.get(DIAGNOSTICS_WARN.name)
+    if raw is not None and raw.strip().lower() not in ("once", "always", "never"):
+        problems.append((DIAGNOSTICS_WARN.name, raw, "once, always or never"))
+    return problems

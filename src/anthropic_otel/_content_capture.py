@@ -9,7 +9,8 @@ or the SDK's on 1.14+) and the `gen_ai.client.inference.operation.details` event
 values.
 
 The hook receives the semconv structures (`{"gen_ai.input.messages": [...], ...}`, values already
-cut to the limit) and returns what to record, or None to record nothing. A hook that raises, or
+cut to the limit; for a tool run inside a tool runner, `{"gen_ai.tool.call.arguments": ...,
+"gen_ai.tool.call.result": ...}`) and returns what to record, or None to record nothing. A hook that raises, or
 returns anything but a mapping, records nothing for that call (logged at debug, by exception type
 only: its message could quote the content). A hook that cannot be loaded records nothing at all.
 """
@@ -42,6 +43,10 @@ __all__ = ["CONTENT_EVENT", "CallContent", "ContentCapture", "ContentHook", "loa
 log = logging.getLogger(__name__)
 
 CONTENT_EVENT = "gen_ai.client.inference.operation.details"
+# A tool run's content (semconv's opt-in attributes of `execute_tool` spans).
+TOOL_ARGUMENTS = "gen_ai.tool.call.arguments"
+TOOL_RESULT = "gen_ai.tool.call.result"
+TOOL_KEYS = (TOOL_ARGUMENTS, TOOL_RESULT)
 # What the event carries besides the content, taken from the call's span attributes.
 EVENT_KEYS = (
     "gen_ai.operation.name",
@@ -111,13 +116,42 @@ class ContentCapture:
             return None
         try:
             request, cut = bound(request_content(body), self.limit)
-            return CallContent(self, request, cut, self.on_span and not self._sdk_records_content(client))
+            return CallContent(self, request, cut, self.on_span and not self.sdk_records_content(client))
         except Exception as error:
             # The call is still recorded, without content (and the log does not quote it).
             log.debug("anthropic-otel: could not read a call's content (%s)", type(error).__name__)
             return None
 
-    def _sdk_records_content(self, client: Any) -> bool:
+    def redacted(self, content: Content, cut: bool, keys: tuple[str, ...]) -> Recorded:
+        """`content` (already bounded; `cut` if that cut something) after the user's hook, bounded again.
+
+        The hook sees only `keys` and may return only them; one that raises, or returns anything but a
+        mapping, records nothing (logged at debug, by exception type only: its message could quote it).
+        """
+        if self.hook is None:
+            return content, cut
+        try:
+            returned = self.hook(content)
+        except BaseException as error:  # the user's code: nothing it raises may reach the application
+            log.debug("anthropic-otel: the content hook raised %s; no content recorded", type(error).__name__)
+            return None
+        if not isinstance(returned, Mapping):
+            if returned is not None:
+                log.debug("anthropic-otel: the content hook returned a %s; no content recorded", type(returned))
+            return None
+        content, hook_cut = bound({key: returned[key] for key in keys if key in returned}, self.limit)
+        return content, cut or hook_cut
+
+    def tool_attributes(self, arguments: object, result: object) -> Optional[Attributes]:
+        """The span attributes of a tool run's content (`gen_ai.tool.call.arguments` and `.result`),
+        cut to the limit and through the hook like a call's; None when there are none to record."""
+        if self.blocked or not self.on_span:
+            return None
+        content, cut = bound({TOOL_ARGUMENTS: arguments, TOOL_RESULT: result}, self.limit)
+        recorded = self.redacted({key: value for key, value in content.items() if value is not None}, cut, TOOL_KEYS)
+        return span_attributes(recorded) if recorded is not None and recorded[0] else None
+
+    def sdk_records_content(self, client: Any) -> bool:
         """Whether the SDK (1.14+) writes its own content on its span for this client, after ours.
 
         Its values would replace ours without our limit or hook, so we leave its span to it and
@@ -184,20 +218,7 @@ class CallContent:
             output, output_cut = bound(output_messages(blocks, field(body, "stop_reason")), capture.limit)
             content[OUTPUT] = output
             cut = cut or output_cut
-        content = {key: content[key] for key in CONTENT_KEYS if key in content}
-        if capture.hook is not None:
-            try:
-                returned = capture.hook(content)
-            except BaseException as error:  # the user's code: nothing it raises may reach the application
-                log.debug("anthropic-otel: the content hook raised %s; no content recorded", type(error).__name__)
-                return None
-            if not isinstance(returned, Mapping):
-                if returned is not None:
-                    log.debug("anthropic-otel: the content hook returned a %s; no content recorded", type(returned))
-                return None
-            content, hook_cut = bound({key: returned[key] for key in CONTENT_KEYS if key in returned}, capture.limit)
-            cut = cut or hook_cut
-        return content, cut
+        return capture.redacted({key: content[key] for key in CONTENT_KEYS if key in content}, cut, CONTENT_KEYS)
 
     def set_on_span(self, span: Span, body: object) -> None:
         """Put the call's content on `span` (when capture goes to spans); finalizes it."""

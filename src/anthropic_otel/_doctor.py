@@ -5,8 +5,9 @@ done, the fix on the line below. It reads only this process: the installed SDK a
 traces by itself, our entry point and whether the instrumentation is active, the global
 providers and their exporters, the OTLP endpoint (the configured one, or the default one the
 exporters would use; probed with a 1-second timeout), the switches that disable us, whether
-message content is captured, and which diagnostics are on. Run it the way the app runs
-(`opentelemetry-instrument anthropic-otel doctor` for zero-code set-ups) to see the app's view.
+message content is captured, which diagnostics are on, and settings given values they do not
+take. Run it the way the app runs (`opentelemetry-instrument anthropic-otel doctor` for zero-code
+set-ups) to see the app's view.
 It needs only the OpenTelemetry API: no SDK, exporter or anthropic import is required, and it
 never raises (a check that cannot run is reported as a finding).
 """
@@ -26,11 +27,13 @@ from rich.markup import escape
 from anthropic_otel import AnthropicInstrumentor, __version__
 from anthropic_otel._config import (
     CAPTURE,
+    CAPTURE_MODES,
     CONTENT_HOOK,
     CONTENT_MAX_LENGTH,
     DIAGNOSTICS,
     DIAGNOSTICS_WARN,
     capture_mode,
+    setting_problems,
 )
 from anthropic_otel._diagnostics import CODES, parse_selection
 from anthropic_otel._doctor_export import DEFAULT_ENDPOINTS, Check, is_real, otlp_checks, provider_checks
@@ -119,8 +122,22 @@ def instrumentor_checks() -> Iterator[Check]:
         yield Check("fail", "disabled", message, "unset OTEL_SDK_DISABLED")
 
 
+def setting_checks() -> Iterator[Check]:
+    """Each of our variables set to a value it does not take (the instrumentation uses its default, and
+    logs one warning, which a user looking at the doctor would otherwise miss)."""
+    for name, raw, takes in setting_problems():
+        if name == CONTENT_ENV:
+            continue  # the content capture check says it, with what capture then does
+        yield Check("warn", "settings", f"{name}={raw!r} is not a value it takes: the default applies", f"use {takes}")
+
+
 def content_checks() -> Iterator[Check]:
     value = os.environ.get(CONTENT_ENV)
+    if any(name == CONTENT_ENV for name, _, _ in setting_problems()):
+        hint = f"set it to one of true, false, {', '.join(CAPTURE_MODES)}; or unset it"
+        message = f"{CONTENT_ENV}={value!r} is not a value it takes: capturing no content"
+        yield Check("warn", "content capture", message, hint)
+        return
     mode = capture_mode(value)
     sdk_content = os.environ.get("ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE", "").lower() == "content"
     if mode != "no_content":
@@ -169,6 +186,7 @@ GROUPS: tuple[tuple[str, Callable[[], Iterable[Check]]], ...] = (
     ("instrumentation", instrumentor_checks),
     ("providers", provider_checks),
     ("OTLP", otlp_checks),
+    ("settings", setting_checks),
     ("content capture", content_checks),
     ("diagnostics", diagnostics_checks),
 )

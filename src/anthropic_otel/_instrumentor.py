@@ -24,7 +24,8 @@ from anthropic_otel._config import PRICES, Settings
 from anthropic_otel._metrics import Instruments
 from anthropic_otel._package import _instruments
 from anthropic_otel._patches import WrapTarget
-from anthropic_otel._read.pricing import PriceTable, PriceTableError
+from anthropic_otel._read.price_rows import PriceTableError
+from anthropic_otel._read.price_table import PriceTable
 from anthropic_otel._telemetry import Telemetry
 from anthropic_otel._version import __version__
 

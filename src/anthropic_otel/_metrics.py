@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from opentelemetry.context import Context
-from opentelemetry.metrics import Meter
+from opentelemetry.metrics import Histogram, Meter
 
 from anthropic_otel._read.attributes import AttributeValue, int_field
 from anthropic_otel._read.attributes import field as read_field
@@ -55,6 +55,9 @@ _COST_KEYS = ("gen_ai.provider.name", "gen_ai.request.model", "anthropic.route",
 _HEADROOM_KEYS = ("gen_ai.provider.name", "gen_ai.request.model", "server.address")
 # Values of `anthropic.cache.operation`.
 CACHE_OPERATIONS = ("read", "write_5m", "write_1h")
+# Values of `anthropic.server_tool.name`, and the usage field (or span attribute) each is counted from.
+SERVER_TOOLS = ("web_search", "web_fetch", "code_execution")
+_CODE_EXECUTIONS = "anthropic.usage.server_tool_use.code_execution_requests"
 
 
 @dataclass
@@ -68,6 +71,14 @@ class CallMetrics:
     time_to_first_chunk_s: Optional[float] = None
     outcome: Mapping[str, AttributeValue] = field(default_factory=dict)
     cost: Optional[Cost] = None
+    time_per_output_chunk_s: Optional[float] = None
+
+
+def _seconds(meter: Meter, name: str, description: str) -> Histogram:
+    """A histogram of seconds, with semconv's advisory buckets for durations."""
+    return meter.create_histogram(
+        name, unit="s", description=description, explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS)
+    )
 
 
 class Instruments:
@@ -92,11 +103,10 @@ class Instruments:
 
     def __init__(self, meter: Meter) -> None:
         self._series: dict[tuple[tuple[str, AttributeValue], ...], _Series] = {}
-        self.duration = meter.create_histogram(
+        self.duration = _seconds(
+            meter,
             "gen_ai.client.operation.duration",
-            unit="s",
-            description="Duration of GenAI client operations (Claude API calls), retries included.",
-            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
+            "Duration of GenAI client operations (Claude API calls), retries included.",
         )
         self.token_usage = meter.create_histogram(
             "gen_ai.client.token.usage",
@@ -104,11 +114,23 @@ class Instruments:
             description="Tokens per call; input includes cache reads and writes.",
             explicit_bucket_boundaries_advisory=list(TOKEN_BUCKETS),
         )
-        self.time_to_first_chunk = meter.create_histogram(
+        self.time_to_first_chunk = _seconds(
+            meter,
             "gen_ai.client.operation.time_to_first_chunk",
-            unit="s",
-            description="Time from the call to the first content chunk of a streamed response.",
-            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
+            "Time from the call to the first content chunk of a streamed response.",
+        )
+        self.time_per_output_chunk = _seconds(
+            meter,
+            "gen_ai.client.operation.time_per_output_chunk",
+            "Mean time between output chunks of a streamed response, one point per stream.",
+        )
+        self.invoke_agent_duration = _seconds(
+            meter,
+            "gen_ai.invoke_agent.duration",
+            "Duration of tool runner loops (agent invocations), from the first step to the end.",
+        )
+        self.execute_tool_duration = _seconds(
+            meter, "gen_ai.execute_tool.duration", "Duration of tool runs inside tool runner loops."
         )
         self.retries = meter.create_counter(
             "anthropic.client.retries",
@@ -133,6 +155,12 @@ class Instruments:
             "anthropic.client.cache.savings",
             unit="USD",
             description="What the prompt cache saved: cache reads priced as uncached input, minus their price.",
+        )
+        self.server_tools = Totals.counter(
+            meter,
+            "anthropic.client.server_tool.requests",
+            unit="{request}",
+            description="Server tools the model used (web search, web fetch, code execution), by tool and model.",
         )
         self.unpriced = Totals.counter(
             meter,
@@ -170,8 +198,13 @@ class Instruments:
             self.retries.add(call.retries, series.attributes, context=context)
         if call.time_to_first_chunk_s is not None:
             self.time_to_first_chunk.record(call.time_to_first_chunk_s, series.attributes, context=NO_EXEMPLAR)
+        if call.time_per_output_chunk_s is not None:
+            self.time_per_output_chunk.record(call.time_per_output_chunk_s, series.attributes, context=NO_EXEMPLAR)
         if call.usage is not None:
             self._record_usage(series, call.usage, call.cost)
+        executions = call.outcome.get(_CODE_EXECUTIONS)
+        if isinstance(executions, int) and executions > 0:
+            self.server_tools.update(executions, series.tools["code_execution"])
 
     def record_tokens(
         self, usage: object, attributes: Mapping[str, AttributeValue], cost: Optional[Cost]
@@ -196,6 +229,12 @@ class Instruments:
         for operation, count in cache.items():
             if count:
                 self.cache_tokens.update(count, series.cache[operation])
+        tools = read_field(usage, "server_tool_use")
+        if tools is not None:
+            for tool in ("web_search", "web_fetch"):
+                requests = int_field(tools, f"{tool}_requests")
+                if requests:
+                    self.server_tools.update(requests, series.tools[tool])
         return tokens
 
     def _series_of(self, attributes: Mapping[str, AttributeValue]) -> _Series:
@@ -220,7 +259,7 @@ class _Series:
     are built once per distinct set and kept (`Instruments._series`, bounded).
     """
 
-    __slots__ = ("attributes", "cache", "cost", "headroom", "saving", "tokens", "unpriced")
+    __slots__ = ("attributes", "cache", "cost", "headroom", "saving", "tokens", "tools", "unpriced")
 
     def __init__(self, attributes: Mapping[str, AttributeValue]) -> None:
         self.attributes = dict(attributes)
@@ -237,6 +276,7 @@ class _Series:
             for batch in (False, True)
         }
         self.saving = {batch: series_key({**scope, "anthropic.batch": batch}) for batch in (False, True)}
+        self.tools = {tool: series_key({**scope, "anthropic.server_tool.name": tool}) for tool in SERVER_TOOLS}
         headroom = {key: attributes[key] for key in _HEADROOM_KEYS if key in attributes}
         self.headroom = {kind: series_key({**headroom, "anthropic.ratelimit.type": kind}) for kind in RATELIMIT_KINDS}
 

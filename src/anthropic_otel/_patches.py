@@ -28,7 +28,7 @@ from anthropic_otel._hooks.results import (
     parse,
     parse_async,
 )
-from anthropic_otel._hooks.runner import function_tool_call, runner_loop, runner_turn
+from anthropic_otel._hooks.runner import function_tool_call, runner_loop, runner_span_end, runner_turn, sdk_tool_use
 
 __all__ = ["WRAP_TARGETS", "WrapTarget", "set_telemetry"]
 
@@ -67,11 +67,14 @@ WRAP_TARGETS: tuple[WrapTarget, ...] = (
     WrapTarget("anthropic._response", "APIResponse.close", close_response),
     WrapTarget("anthropic._response", "AsyncAPIResponse.close", close_response_async),
     WrapTarget("anthropic._legacy_response", "LegacyAPIResponse.parse", parse, optional=True),
-    # The tool runner (0.68+); the hooks pass through on SDKs that trace it themselves (1.14+).
+    # The tool runner (0.68+): its loop's totals on every version, its spans where the SDK makes none
+    # (before 1.14); on 1.14+ the SDK's runner span gets the totals and its tool runs are timed.
     WrapTarget(_RUNNER, "BaseSyncToolRunner.__run__", runner_loop, optional=True),
     WrapTarget(_RUNNER, "BaseAsyncToolRunner.__run__", runner_loop, optional=True),
     WrapTarget(_RUNNER, "BaseSyncToolRunner._generate_tool_call_response", runner_turn, optional=True),
     WrapTarget(_RUNNER, "BaseAsyncToolRunner._generate_tool_call_response", runner_turn, optional=True),
     WrapTarget(_FUNCTIONS, "BetaFunctionTool.call", function_tool_call, optional=True),
     WrapTarget(_FUNCTIONS, "BetaAsyncFunctionTool.call", function_tool_call, optional=True),
+    WrapTarget(_RUNNER, "end_tool_runner_span", runner_span_end, optional=True),
+    WrapTarget(_RUNNER, "tool_use_span", sdk_tool_use, optional=True),
 )

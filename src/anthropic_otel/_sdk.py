@@ -7,6 +7,7 @@ provider), which GenAI provider a client talks to, and where its server is.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 from typing import Any, Optional
@@ -17,6 +18,7 @@ from anthropic_otel._read.attributes import Attributes, server_attributes
 
 __all__ = [
     "client_conversation",
+    "platform_of",
     "provider_name",
     "sdk_has_tracing",
     "sdk_span_provider",
@@ -27,6 +29,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _PROVIDERS = (("Bedrock", "aws.bedrock"), ("Vertex", "gcp.vertex_ai"))
+# Where a client buys its tokens, by a marker in its class names (`AnthropicBedrockMantle` is Bedrock too).
+_PLATFORMS = (*_PROVIDERS, ("Foundry", "azure.foundry"))
 
 
 def sdk_has_tracing() -> bool:
@@ -83,6 +87,20 @@ def provider_name(client: Any) -> str:
         if marker in name:
             return provider
     return "anthropic"
+
+
+def platform_of(client: Any) -> tuple[str, Optional[str]]:
+    """Whose price list prices this client's calls (`anthropic`, `aws.bedrock`, `gcp.vertex_ai`,
+    `azure.foundry`), and the Vertex client's region (its endpoint: global or regional)."""
+    platform = _platform_of_class(type(client))  # type: ignore[arg-type]
+    region = getattr(client, "region", None) if platform == "gcp.vertex_ai" else None
+    return platform, region if isinstance(region, str) else None
+
+
+@functools.lru_cache(maxsize=64)
+def _platform_of_class(cls: Any) -> str:
+    names = [base.__name__ for base in cls.__mro__]
+    return next((platform for marker, platform in _PLATFORMS if any(marker in name for name in names)), "anthropic")
 
 
 def server_of(client: Any) -> Attributes:

@@ -13,18 +13,23 @@ from typing import Optional
 from opentelemetry._logs import Logger
 from opentelemetry.trace import Tracer, TracerProvider
 
-from anthropic_otel._cardinality import error_type_limiter, model_limiter
+from anthropic_otel._cardinality import error_type_limiter, model_limiter, tool_name_limiter
 from anthropic_otel._config import Settings
 from anthropic_otel._content_capture import ContentCapture, ContentHook
 from anthropic_otel._diagnostics import Diagnostics, Reporter
 from anthropic_otel._metrics import Instruments
-from anthropic_otel._read.pricing import Cost, PriceTable, UnpricedModels, cost_of
+from anthropic_otel._read.platforms import priced_as
+from anthropic_otel._read.price_table import PriceTable
+from anthropic_otel._read.pricing import Cost, UnpricedModels, cost_of
 from anthropic_otel._records import CallLog
 from anthropic_otel._routes import RouteLimiter
+from anthropic_otel._session_usage import SessionUsage
 
 __all__ = ["Telemetry"]
 
 log = logging.getLogger(__name__)
+
+_FIRST_PARTY: tuple[str, Optional[str]] = ("anthropic", None)
 
 
 class Telemetry:
@@ -43,7 +48,9 @@ class Telemetry:
         "models",
         "prices",
         "routes",
+        "sessions",
         "settings",
+        "tool_names",
         "tracer",
         "tracer_provider",
         "unpriced",
@@ -71,22 +78,32 @@ class Telemetry:
         self.prices = prices or PriceTable.load_default()
         self.models = model_limiter(self.settings.max_models, self.prices.rows)
         self.error_types = error_type_limiter()
+        self.tool_names = tool_name_limiter()
         self.unpriced = UnpricedModels()
+        self.sessions = SessionUsage()
         self.diagnostics = Diagnostics(
             Reporter(instruments.diagnostics, self.settings.diagnostics, self.settings.diagnostics_warn, self.models)
         )
         self.content = ContentCapture.from_settings(self.settings, content_hook)
 
-    def cost(self, model: str, usage: object, *, batch: bool = False) -> Optional[Cost]:
-        """What `usage` of `model` cost; None if the model has no price.
+    def cost(
+        self, model: str, usage: object, *, batch: bool = False, platform: tuple[str, Optional[str]] = _FIRST_PARTY
+    ) -> Optional[Cost]:
+        """What `usage` of `model` cost through `platform` (`_sdk.platform_of`); None if it has no price.
 
-        An unknown model is warned about once per process, naming the fix.
+        An unknown model is warned about once per process and platform, naming the fix.
         """
-        cost = cost_of(usage, model, self.prices, batch=batch)
-        if cost is None and self.unpriced.first_time(model):
+        where = priced_as(platform[0], model, platform[1])
+        cost = None
+        if where is not None:
+            cost = cost_of(
+                usage, where.model, self.prices, batch=batch, price_list=where.price_list, profile=where.profile
+            )
+        if cost is None and self.unpriced.first_time(f"{platform[0]}:{model}"):
             log.warning(
-                "anthropic-otel: no price for model %r, so its calls record no cost. Add it to a price file "
-                "named by ANTHROPIC_OTEL_PRICES (or instrument(prices=...)); see the README's Cost section.",
+                "anthropic-otel: no price for model %r in the %s price list, so its calls record no cost. Add it "
+                "to a price file named by ANTHROPIC_OTEL_PRICES (or instrument(prices=...)); see docs/cost.md.",
                 model,
+                where.price_list if where is not None else platform[0],
             )
         return cost

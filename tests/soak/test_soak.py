@@ -282,7 +282,7 @@ def test_10000_calls_and_1000_abandoned_streams_keep_memory_flat_and_end_every_s
 def test_module_state_sees_our_containers_and_caches() -> None:
     """The inspection above is not vacuous: it finds module-level containers and lru caches."""
     state = module_state()
-    assert "anthropic_otel._read.pricing._default_table" in state
+    assert "anthropic_otel._read.price_table._default_table" in state
     assert any(key.startswith("anthropic_otel.") for key in state if not key.endswith("__all__"))
 
 

@@ -29,11 +29,12 @@ if TYPE_CHECKING:
     from anthropic_otel._content_capture import CallContent
     from anthropic_otel._diagnostics import CallDiagnosis
 
-__all__ = ["CURRENT", "Call", "CallToken", "enter", "leave", "note_attempt", "note_retry"]
+__all__ = ["CURRENT", "FIRST_PARTY_PLATFORM", "Call", "CallToken", "enter", "note_attempt", "note_retry"]
 
 _T = TypeVar("_T")
 # The call that the running code is part of, if it is one we record. Hooks read it with `CURRENT.get()`.
 CURRENT: ContextVar[Optional[Call]] = ContextVar("anthropic_otel_call", default=None)
+FIRST_PARTY_PLATFORM: tuple[str, Optional[str]] = ("anthropic", None)
 
 
 class Call:
@@ -55,9 +56,11 @@ class Call:
         "ended",
         "memo",
         "operation",
+        "platform",
         "request",
         "response",
         "retries",
+        "run",
         "sdk_annotated",
         "sdk_end",
         "sdk_span",
@@ -90,8 +93,11 @@ class Call:
         self.content: Optional[CallContent] = None
         self.memo: dict[str, tuple[Any, Any]] = {}
         self.watcher: Any = None
+        self.run: Any = None  # the tool runner loop the call was made in, if any (`agent_run.AgentRun`)
         self.ended = False
         self._context: Optional[Context] = None
+        # Whose prices the call pays (`_sdk.platform_of`): the Claude API's unless a platform client made it.
+        self.platform: tuple[str, Optional[str]] = FIRST_PARTY_PLATFORM
 
     @property
     def context(self) -> Optional[Context]:
@@ -119,7 +125,9 @@ CallToken = tuple["Token[Optional[Call]]", Optional[object]]
 
 
 def enter(call: Call) -> CallToken:
-    """Make `call` the current call (and our span the current span if it is to be); a token for `leave`.
+    """Make `call` the current call (and our span the current span if it is to be): a token to undo it
+    with (`CURRENT.reset`, `context.detach`), undone by the guard that entered it (`Recording.__exit__`),
+    so that no fault of ours can leave a call current after it.
 
     Tokens belong to each use, so a call entered in one task or thread is left in that one.
     """
@@ -127,14 +135,6 @@ def enter(call: Call) -> CallToken:
     if call.current and call.span is not None:
         context_token = otel_context.attach(trace.set_span_in_context(call.span))
     return (CURRENT.set(call), context_token)
-
-
-def leave(token: CallToken) -> None:
-    """Undo `enter`."""
-    call_token, context_token = token
-    CURRENT.reset(call_token)
-    if context_token is not None:
-        otel_context.detach(context_token)  # type: ignore[arg-type]
 
 
 def note_attempt(call: Call, retries_taken: int, request: Any) -> None:

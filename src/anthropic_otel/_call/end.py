@@ -18,8 +18,10 @@ from typing import Any, Optional
 
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
+from anthropic_otel._call.agent_run import add_call
 from anthropic_otel._call.call import Call
 from anthropic_otel._call.outcome import Outcome, call_cost, outcome_attributes
+from anthropic_otel._call.sessions import SESSION_KINDS, record_session_usage
 from anthropic_otel._cardinality import bound_models
 from anthropic_otel._content_capture import CONTENT_EVENT
 from anthropic_otel._metrics import METRIC_KEYS, CallMetrics
@@ -69,6 +71,16 @@ def end(call: Call, outcome: Outcome) -> None:
         _record_metrics(call, outcome, attributes, duration)
     except Exception:
         log.debug("anthropic-otel: could not record a call's metrics", exc_info=True)
+    if call.run is not None:
+        try:
+            add_call(call, outcome)
+        except Exception:
+            log.debug("anthropic-otel: could not add a call to its tool runner's totals", exc_info=True)
+    if call.operation.kind in SESSION_KINDS:
+        try:
+            record_session_usage(call, outcome)
+        except Exception:
+            log.debug("anthropic-otel: could not record a session's usage", exc_info=True)
     try:
         _emit_records(call, outcome, attributes, duration)
     except Exception:
@@ -213,6 +225,7 @@ def _record_metrics(call: Call, outcome: Outcome, attributes: Attributes, durati
     usage = body_usage(call.operation, outcome.body)
     cost = call_cost(call, outcome.body)
     metrics = CallMetrics(points, duration, usage, call.retries, outcome.time_to_first_chunk, attributes, cost)
+    metrics.time_per_output_chunk_s = outcome.time_per_output_chunk
     telemetry.instruments.record(metrics, call.context)
 
 

@@ -25,7 +25,7 @@ from typing import Any, Optional
 
 from anthropic_otel._call.call import Call
 from anthropic_otel._call.outcome import Outcome
-from anthropic_otel._call.watch import Recorder, watch
+from anthropic_otel._call.watch import ChunkClock, Recorder, is_stream, watch
 from anthropic_otel._content_capture import CallContent
 from anthropic_otel._read.attributes import Attributes, field, int_field
 
@@ -48,11 +48,12 @@ _RARE = frozenset({"message_start", "message_delta", "message_stop", "completion
 class StreamRecorder(Recorder):
     """The state of one streamed call: never the streamed text."""
 
-    __slots__ = ("delta_seen", "message", "stopped", "tool_ids", "ttft", "usage")
+    __slots__ = ("chunks", "delta_seen", "message", "stopped", "tool_ids", "ttft", "usage")
 
     def __init__(self, call: Call) -> None:
         super().__init__(call)
         self.ttft: Optional[float] = None
+        self.chunks = ChunkClock()
         self.message: dict[str, Any] = {}
         self.usage: dict[str, Any] = {}
         self.tool_ids: list[dict[str, Any]] = []
@@ -63,15 +64,19 @@ class StreamRecorder(Recorder):
         """Observe one event. Must stay cheap: it runs for every chunk of every stream."""
         kind = getattr(event, "type", None)
         if kind == "content_block_delta":
+            now = self.chunks.tick()
             if self.ttft is None:
-                self.ttft = time.perf_counter() - self.call.start_s
+                self.ttft = now - self.call.start_s
         elif kind in _RARE:
             self._on_message_event(kind, event)
         elif kind == "content_block_start":
             block = getattr(event, "content_block", None)
-            if getattr(block, "type", None) == "tool_use":
+            block_type = getattr(block, "type", None)
+            if block_type == "tool_use":
                 # Only the id: diagnostics check that the next request answers it with a tool_result.
                 self.tool_ids.append({"type": "tool_use", "id": getattr(block, "id", None)})
+            elif block_type == "server_tool_use":  # only the name: code runs are counted from these
+                self.tool_ids.append({"type": "server_tool_use", "name": getattr(block, "name", None)})
 
     def _on_message_event(self, kind: str, event: Any) -> None:
         if kind == "message_start":
@@ -133,6 +138,7 @@ class StreamRecorder(Recorder):
             "api_error" if cut else None,
             ttft,
             extra,
+            self.chunks.per_chunk(),
         )
 
     def _sdk_time_to_first_chunk(self) -> Optional[float]:
@@ -163,7 +169,7 @@ class ContentStreamRecorder(StreamRecorder):
 
 def watch_stream(call: Call, result: Any) -> bool:
     """Watch a streamed Messages (or completions) result in place; False if `result` is not a stream."""
-    if type(result).__name__ not in ("Stream", "AsyncStream"):
+    if not is_stream(result):
         return False
     content = call.content
     recorder = StreamRecorder(call) if content is None else ContentStreamRecorder(call, content)

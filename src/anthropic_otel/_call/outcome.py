@@ -41,6 +41,7 @@ class Outcome(NamedTuple):
     error_kind: Optional[str] = None
     time_to_first_chunk: Optional[float] = None
     extra: Attributes = _NOTHING
+    time_per_output_chunk: Optional[float] = None
 
     @property
     def failed(self) -> bool:
@@ -126,8 +127,12 @@ def _cost(call: Call, body: Any) -> Optional[Cost]:
     loses the call its cost, not its other telemetry."""
     try:
         usage = body_usage(call.operation, body)
-        model = body_model(body, call.attributes.get("gen_ai.request.model"))
-        return call.telemetry.cost(model, usage) if usage is not None and model is not None else None
+        requested = call.attributes.get("gen_ai.request.model")
+        # A platform's price depends on the id sent (`us.anthropic.…`): its answer names only the model.
+        model = body_model(body, requested) if call.platform[0] == "anthropic" else requested
+        if usage is None or not isinstance(model, str):
+            return None
+        return call.telemetry.cost(model, usage, platform=call.platform)
     except Exception:
         log.debug("anthropic-otel: could not work out a call's cost", exc_info=True)
         return None

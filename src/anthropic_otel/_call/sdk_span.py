@@ -20,6 +20,7 @@ from opentelemetry.trace import Span
 from anthropic_otel._call.call import CURRENT, Call
 from anthropic_otel._call.end import annotate_sdk_span
 from anthropic_otel._call.outcome import Outcome, response_body, response_header_attributes
+from anthropic_otel._call.watch import is_stream
 
 __all__ = ["SCOPE_KEYS", "body_ending", "enrich"]
 
@@ -27,7 +28,15 @@ log = logging.getLogger(__name__)
 
 # What the running code says about a call (route, conversation): the SDK's span gets them from us.
 SCOPE_KEYS = ("anthropic.route", "gen_ai.conversation.id")
-_STREAMS = ("Stream", "AsyncStream")
+# What the request says that the SDK's span leaves out (`request_extras`): it gets them from us too.
+REQUEST_KEYS = (
+    "gen_ai.request.temperature",
+    "gen_ai.request.top_p",
+    "gen_ai.request.top_k",
+    "gen_ai.request.stop_sequences",
+    "user.id",
+)
+_START_KEYS = SCOPE_KEYS + REQUEST_KEYS
 
 # The calls whose SDK span ends with their body, by the id of that span.
 _waiting: weakref.WeakValueDictionary[int, Call] = weakref.WeakValueDictionary()
@@ -45,11 +54,11 @@ def enrich(span: Span, result: Any) -> None:
     if isinstance(started, int):  # time the call (duration, first chunk) from the span that records it
         call.start_s += (started - call.start_ns) / 1e9
         call.start_ns = started
-    span.set_attributes({key: call.attributes[key] for key in SCOPE_KEYS if key in call.attributes})
+    span.set_attributes({key: call.attributes[key] for key in _START_KEYS if key in call.attributes})
     error: Optional[BaseException] = getattr(result, "error", None)
     response = getattr(result, "final_attempt", None)
     data = getattr(result, "data", None)
-    if error is None and response is not None and (not response.is_closed or type(data).__name__ in _STREAMS):
+    if error is None and response is not None and (not response.is_closed or is_stream(data)):
         # The SDK ends its span when the body ends: the outcome goes on then (`body_ending`).
         span.set_attributes(response_header_attributes(call, response))
         _waiting[id(span)] = call

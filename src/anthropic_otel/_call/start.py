@@ -23,13 +23,16 @@ from typing import Any, Optional
 
 from opentelemetry.trace import SpanKind
 
+from anthropic_otel._call.agent_run import RUN
 from anthropic_otel._call.call import Call
 from anthropic_otel._read.attributes import Attributes, request_attributes
 from anthropic_otel._read.operations import operation_for
+from anthropic_otel._read.request_extras import request_extras
 from anthropic_otel._read.resource_attributes import resource_request_attributes
 from anthropic_otel._routes import current_conversation, current_route
 from anthropic_otel._sdk import (
     client_conversation,
+    platform_of,
     provider_name,
     sdk_has_tracing,
     sdk_span_provider,
@@ -52,7 +55,7 @@ def begin(telemetry: Telemetry, client: Any, args: tuple[Any, ...], kwargs: dict
         operation = operation_for(options.method, options.url)
         if operation is None:
             return None
-        request = sent_json(options.json_data)
+        request = sent_json(options.json_data, getattr(options, "extra_json", None))
         attributes = request_attributes(
             operation,
             options.method,
@@ -62,9 +65,13 @@ def begin(telemetry: Telemetry, client: Any, args: tuple[Any, ...], kwargs: dict
             provider=provider_name(client),
         )
         attributes.update(resource_request_attributes(operation, options.url, request))
+        if operation.kind in ("message", "completion"):
+            attributes.update(request_extras(request, user_id=telemetry.settings.record_user_id))
         attributes.update(server_of(client))
         attributes.update(scope_attributes(telemetry, client))
         call = Call(telemetry, operation, attributes, request)
+        call.platform = platform_of(client)
+        call.run = RUN.get()
         call.diagnosis = telemetry.diagnostics.begin(attributes, detect=operation.kind == "message")
         if telemetry.content is not None and operation.kind == "message":
             call.content = telemetry.content.begin(request, client)
@@ -91,12 +98,16 @@ def _sdk_records(telemetry: Telemetry, client: Any) -> bool:
     return wanted is None or wanted is provider
 
 
-def sent_json(body: Any) -> Any:
+def sent_json(body: Any, extra: Any = None) -> Any:
     """The request body as it goes on the wire: without the `Omit`/`NotGiven` placeholders that
-    SDK 2.x leaves in `json_data` for every parameter not passed (`cache_control`, `system`, ...)."""
+    SDK 2.x leaves in `json_data` for every parameter not passed (`cache_control`, `system`, ...),
+    and with the `extra_body` fields the SDK merges in when it builds the request (they win)."""
     if not isinstance(body, dict):
         return body
-    return {key: value for key, value in body.items() if type(value).__name__ not in _PLACEHOLDERS}
+    sent = {key: value for key, value in body.items() if type(value).__name__ not in _PLACEHOLDERS}
+    if isinstance(extra, dict) and extra:
+        sent.update(extra)
+    return sent
 
 
 def scope_attributes(telemetry: Telemetry, client: Any) -> Attributes:

@@ -8,7 +8,7 @@ when no call is being recorded.
 
 These are places where our code runs inside the application's call, so each one guards every step
 it takes into ours: an error of ours is logged at debug level and swallowed, and the SDK's result
-or exception passes through untouched. `leave` undoes `enter` in a `finally`.
+or exception passes through untouched.
 """
 
 from __future__ import annotations

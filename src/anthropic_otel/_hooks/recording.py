@@ -23,7 +23,9 @@ import logging
 from types import TracebackType
 from typing import Any, Callable, Optional
 
-from anthropic_otel._call.call import Call, CallToken, enter, leave
+from opentelemetry import context as otel_context
+
+from anthropic_otel._call.call import CURRENT, Call, CallToken, enter
 from anthropic_otel._call.end import abandon, end
 from anthropic_otel._call.outcome import Outcome, final_response
 from anthropic_otel._hooks.active import Wrapped
@@ -64,11 +66,17 @@ class Recording:
         call = self.call
         if call is None:
             return
-        try:
-            if self.token is not None:
-                leave(self.token)
-        except Exception:
-            log.debug("anthropic-otel: could not leave a call", exc_info=True)
+        if self.token is not None:  # undone here, step by step, rather than by a function that could fail
+            call_token, context_token = self.token
+            try:
+                CURRENT.reset(call_token)
+            except Exception:
+                log.debug("anthropic-otel: could not leave a call", exc_info=True)
+            try:
+                if context_token is not None:
+                    otel_context.detach(context_token)  # type: ignore[arg-type]
+            except Exception:
+                log.debug("anthropic-otel: could not restore the context of a call", exc_info=True)
         try:
             if error is not None:
                 end(call, Outcome(final_response(call, None, error), None, error))

@@ -64,6 +64,8 @@ _MESSAGE_RESPONSE: tuple[tuple[str, tuple[str, ...], type], ...] = (
 )
 
 _ABSENT = object()
+# The names of the server tool that runs code (`server_tool_use` blocks), counted as one tool.
+CODE_EXECUTION_TOOLS = frozenset({"code_execution", "bash_code_execution", "text_editor_code_execution"})
 
 
 def field(data: object, *path: str) -> object:
@@ -187,6 +189,9 @@ def response_attributes(operation: Operation, data: object) -> Attributes:
     attributes = _table(data, _MESSAGE_RESPONSE)
     usage = field(data, "usage")
     attributes.update(usage_attributes(usage))
+    executions = code_executions(field(data, "content"))
+    if executions:
+        attributes["anthropic.usage.server_tool_use.code_execution_requests"] = executions
     stop = attributes.get("anthropic.message.stop_reason")
     if isinstance(stop, str):
         attributes["gen_ai.response.finish_reasons"] = [stop]
@@ -210,6 +215,15 @@ def usage_attributes(usage: object) -> Attributes:
         if count is not None:
             attributes[f"anthropic.usage.server_tool_use.{name}"] = count
     return attributes
+
+
+def code_executions(content: object) -> int:
+    """How many times the model ran code (server tool `code_execution` and its bash / text editor
+    forms): the usage object does not count them, the response's `server_tool_use` blocks do."""
+    if not isinstance(content, (list, tuple)):
+        return 0
+    tools = CODE_EXECUTION_TOOLS
+    return sum(1 for block in content if field(block, "type") == "server_tool_use" and field(block, "name") in tools)
 
 
 def url_attributes(scheme: str, netloc: str, path: str, query: str, params: frozenset[str]) -> Attributes:

@@ -19,7 +19,15 @@ from dataclasses import dataclass
 from typing import Optional
 from urllib.parse import unquote
 
-__all__ = ["CHAT_COMPLETIONS_CREATE", "PATH_ATTRIBUTES", "Operation", "operation_for", "path_ids"]
+__all__ = [
+    "CHAT_COMPLETIONS_CREATE",
+    "CUSTOM_OPERATIONS",
+    "PATH_ATTRIBUTES",
+    "REGISTRY_OPERATIONS",
+    "Operation",
+    "operation_for",
+    "path_ids",
+]
 
 # Path parameter -> the span attribute the SDK (2.13) records it as.
 PATH_ATTRIBUTES = {
@@ -170,8 +178,13 @@ def _kind(method_path: str) -> str:
     return "event_stream" if method_path.endswith("events.stream") else "managed"
 
 
+# Where semconv's registry has a well-known `gen_ai.operation.name` for a call, metrics use it (it
+# MUST, the registry says); for the rest, which it has none for, a custom value MAY be used: the method.
+_REGISTRY_NAMES = {"agents.create": "create_agent"}
+
+
 def _operation(route: str, method_path: str, params: tuple[str, ...], created_id: Optional[str]) -> Operation:
-    metric = method_path.removeprefix("messages.")
+    metric = _REGISTRY_NAMES.get(method_path) or method_path.removeprefix("messages.")
     return Operation(f"anthropic.{method_path}", None, metric, _kind(method_path), route, frozenset(params), created_id)
 
 
@@ -211,6 +224,11 @@ def operation_for(method: str, url: str) -> Operation | None:
             return operation
     return None
 
+
+# The registry's well-known values of `gen_ai.operation.name` that calls and runs are recorded with.
+REGISTRY_OPERATIONS = frozenset({"chat", "text_completion", "create_agent", "invoke_agent", "execute_tool"})
+# The custom values metrics use for calls the registry has no operation for (docs/metrics.md lists them).
+CUSTOM_OPERATIONS = frozenset(operation.metric_operation for _, _, operation in _ROUTES) - REGISTRY_OPERATIONS
 
 _PATTERNS = {operation.name: pattern for _, pattern, operation in _ROUTES if "{" in operation.route}
 

@@ -20,6 +20,7 @@ from typing import Optional
 
 from anthropic_otel._read.attributes import Attributes, field, int_field
 from anthropic_otel._read.operations import Operation, path_ids
+from anthropic_otel._read.sessions import session_usage_attributes
 
 __all__ = ["resource_request_attributes", "resource_response_attributes"]
 
@@ -55,10 +56,16 @@ def resource_request_attributes(operation: Operation, url: str, body: object) ->
 
 
 def resource_response_attributes(operation: Operation, data: object) -> Attributes:
-    """What a successful batch or managed-agents response gives its span."""
-    if operation.kind not in ("batch", "managed"):
+    """What a successful batch or managed-agents response (or session event stream) gives its span."""
+    if operation.kind not in ("batch", "managed", "event_stream"):
         return {}
     attributes: Attributes = {}
+    if operation.kind != "batch":
+        attributes.update(session_usage_attributes(data))
+        if field(data, "type") == "session":
+            agent_id = _string(field(data, "agent", "id"))
+            if agent_id is not None:
+                attributes["gen_ai.agent.id"] = agent_id
     if operation.created_id is not None:
         created = _string(field(data, "id"))
         if created is not None:

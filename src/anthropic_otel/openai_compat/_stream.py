@@ -10,12 +10,11 @@ usage chunk, which the API sends only when the request asked for it with
 
 from __future__ import annotations
 
-import time
 from typing import Any, Optional
 
 from anthropic_otel._call.call import Call
 from anthropic_otel._call.outcome import Outcome
-from anthropic_otel._call.watch import Recorder, watch
+from anthropic_otel._call.watch import ChunkClock, Recorder, watch
 from anthropic_otel._read.attributes import Attributes
 
 __all__ = ["ChunkRecorder", "watch_chunks"]
@@ -24,13 +23,14 @@ __all__ = ["ChunkRecorder", "watch_chunks"]
 class ChunkRecorder(Recorder):
     """The state of one streamed call: a handful of scalars, never the streamed text."""
 
-    __slots__ = ("finish_reasons", "id", "model", "ttft", "usage")
+    __slots__ = ("chunks", "finish_reasons", "id", "model", "ttft", "usage")
 
     def __init__(self, call: Call) -> None:
         super().__init__(call)
         self.id: Optional[str] = None
         self.model: Optional[str] = None
         self.ttft: Optional[float] = None
+        self.chunks = ChunkClock()
         self.finish_reasons: list[str] = []
         self.usage: Any = None
 
@@ -40,10 +40,11 @@ class ChunkRecorder(Recorder):
             self.id = getattr(chunk, "id", None)
             self.model = getattr(chunk, "model", None)
         for choice in getattr(chunk, "choices", None) or ():
-            if self.ttft is None:
-                delta = getattr(choice, "delta", None)
-                if getattr(delta, "content", None) or getattr(delta, "tool_calls", None):
-                    self.ttft = time.perf_counter() - self.call.start_s
+            delta = getattr(choice, "delta", None)
+            if getattr(delta, "content", None) or getattr(delta, "tool_calls", None):
+                now = self.chunks.tick()
+                if self.ttft is None:
+                    self.ttft = now - self.call.start_s
             reason = getattr(choice, "finish_reason", None)
             if isinstance(reason, str):
                 self.finish_reasons.append(reason)
@@ -64,7 +65,9 @@ class ChunkRecorder(Recorder):
             "usage": self.usage,
         }
         cut = error is None and exhausted and not completed
-        return Outcome(self.call.response, body, error, "api_error" if cut else None, self.ttft, extra)
+        return Outcome(
+            self.call.response, body, error, "api_error" if cut else None, self.ttft, extra, self.chunks.per_chunk()
+        )
 
 
 def watch_chunks(call: Call, result: Any) -> bool:

@@ -10,8 +10,8 @@
 It speaks enough of the Messages API for the real SDK, sync and async, every version: JSON
 messages and SSE streams (text, thinking, tool use with `input_json_delta`), `count_tokens`,
 Message Batches (results as JSONL), legacy `/v1/complete` (JSON and SSE), the Vertex
-(`:rawPredict`) and Bedrock (`/model/{id}/invoke`) routes, the beta managed agents (agents,
-environments and their work, sessions with events, an SSE event stream and threads; see
+(`:rawPredict`) and Bedrock (`/model/{id}/invoke`; streams in AWS event-stream framing) routes,
+the beta managed agents (agents, environments and their work, sessions with events, an SSE event stream and threads; see
 `_agents`), the API's error bodies, and the OpenAI compatibility layer's `/v1/chat/completions`
 (OpenAI-format JSON and SSE, for the `openai` SDK; see `_chat`). Every answer carries a
 `request-id` and `anthropic-ratelimit-*` headers; a reply's `headers={"request-id": None}`
@@ -28,7 +28,8 @@ What a message request gets, first match wins:
 Run it alone with `python -m anthropic_otel.testing --port 8080`.
 """
 
+from anthropic_otel.testing._http import RecordedRequest
 from anthropic_otel.testing._replies import ErrorReply, Fault, MessageReply, ToolUse
-from anthropic_otel.testing._server import FakeClaudeAPI, RecordedRequest
+from anthropic_otel.testing._server import FakeClaudeAPI
 
 __all__ = ["ErrorReply", "FakeClaudeAPI", "Fault", "MessageReply", "RecordedRequest", "ToolUse"]

@@ -3,33 +3,40 @@
 Enough of the beta Managed Agents API for the SDK's `beta.agents`, `beta.environments` (with
 `work`) and `beta.sessions` (with `events`, `threads`, `resources`) to run against: objects are
 kept in memory with realistic fields, ids have the API's prefixes, lists are one page. Sending a
-`user.message` to a session queues the agent's answer; `events.stream()` is an SSE stream of the
-session's events (`session.status_running`, the events so far, `agent.message`,
-`session.status_idle`) that then ends, as a real stream does when the server closes it. A
-session created with `metadata.fake_stream="drop"` breaks its stream's connection midway instead.
+`user.message` to a session runs one model request of the agent's: its events are
+`span.model_request_start`, `span.model_request_end` (with that request's `model_usage`), the
+`agent.message` and a `session.usage` snapshot (the session's cumulative usage). `events.stream()`
+is an SSE stream of the session's events (`session.status_running`, the events so far,
+`session.status_idle`) that then ends, as a real stream does when the server closes it. A session
+created with `metadata.fake_stream="drop"` breaks its stream's connection midway instead.
+
+Usage is reported as the API reports it, cumulatively, in three places: the session's `usage`, its
+primary thread's `usage`, and the `session.usage` events; each model request's own usage in its
+`span.model_request_end` event. A user message of N characters costs 12 + N // 4 input and 8 output
+tokens, 4 of the input read from the prompt cache after the first turn.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 import threading
-import time
 from typing import Any, Callable, Optional
+
+from anthropic_otel.testing._agent_objects import (
+    agent_object,
+    environment_object,
+    new_id,
+    now,
+    session_object,
+    thread_of,
+    turn_events,
+    work_object,
+)
 
 __all__ = ["AgentStore", "Answer"]
 
-_ids = itertools.count(1)
 # ("json", payload) or ("sse", events) or ("drop", events): what the server sends back.
 Answer = tuple[str, Any]
-
-
-def _id(prefix: str) -> str:
-    return f"{prefix}_{next(_ids):024x}"
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def _page(items: list[dict[str, Any]]) -> Answer:
@@ -120,7 +127,7 @@ class AgentStore:
         found = objects.get(key)
         if found is None:
             return None
-        found["archived_at"] = _now()
+        found["archived_at"] = now()
         return ("json", found)
 
     @staticmethod
@@ -129,24 +136,7 @@ class AgentStore:
 
     # -- agents ------------------------------------------------------------------------------
     def _create_agent(self, body: dict[str, Any]) -> Answer:
-        model = body.get("model") or "claude-sonnet-4-6"
-        agent: dict[str, Any] = {
-            "id": _id("agent"),
-            "type": "agent",
-            "name": body.get("name") or "fake agent",
-            "description": body.get("description"),
-            "system": body.get("system"),
-            "model": model if isinstance(model, dict) else {"id": model, "speed": "standard"},
-            "tools": list(body.get("tools") or []),
-            "mcp_servers": list(body.get("mcp_servers") or []),
-            "skills": list(body.get("skills") or []),
-            "metadata": dict(body.get("metadata") or {}),
-            "execution_identity": {"type": "agent"},
-            "version": 1,
-            "created_at": _now(),
-            "updated_at": _now(),
-            "archived_at": None,
-        }
+        agent = agent_object(body)
         self._agents[agent["id"]] = agent
         return ("json", agent)
 
@@ -158,7 +148,7 @@ class AgentStore:
             {key: value for key, value in body.items() if key in ("name", "description", "system", "metadata")}
         )
         agent["version"] += 1
-        agent["updated_at"] = _now()
+        agent["updated_at"] = now()
         return ("json", agent)
 
     def _agent_versions(self, body: dict[str, Any], agent_id: str) -> Optional[Answer]:
@@ -167,18 +157,7 @@ class AgentStore:
 
     # -- environments and work ---------------------------------------------------------------
     def _create_environment(self, body: dict[str, Any]) -> Answer:
-        environment: dict[str, Any] = {
-            "id": _id("env"),
-            "type": "environment",
-            "name": body.get("name") or "fake environment",
-            "description": body.get("description"),
-            "config": body.get("config") or {"type": "cloud", "networking": {"type": "unrestricted"}},
-            "metadata": dict(body.get("metadata") or {}),
-            "scope": "account",
-            "created_at": _now(),
-            "updated_at": _now(),
-            "archived_at": None,
-        }
+        environment = environment_object(body)
         self._environments[environment["id"]] = environment
         return ("json", environment)
 
@@ -197,7 +176,7 @@ class AgentStore:
         work = self._work.get(work_id)
         if work is None or work["environment_id"] != environment_id:
             return None
-        work.update(state="active", acknowledged_at=_now(), started_at=_now())
+        work.update(state="active", acknowledged_at=now(), started_at=now())
         return ("json", work)
 
     # -- sessions ----------------------------------------------------------------------------
@@ -208,38 +187,11 @@ class AgentStore:
         environment_id = str(body.get("environment_id"))
         if agent is None or environment_id not in self._environments:
             return None
-        session_agent = {key: agent[key] for key in ("id", "type", "name", "description", "system", "model", "tools")}
-        session_agent.update(mcp_servers=agent["mcp_servers"], skills=agent["skills"], version=agent["version"])
-        session_agent["execution_identity"] = agent["execution_identity"]
-        session: dict[str, Any] = {
-            "id": _id("sesn"),
-            "type": "session",
-            "agent": session_agent,
-            "environment_id": environment_id,
-            "status": "idle",
-            "title": body.get("title"),
-            "metadata": dict(body.get("metadata") or {}),
-            "resources": [],
-            "outcome_evaluations": [],
-            "vault_ids": list(body.get("vault_ids") or []),
-            "stats": {"active_seconds": 0.0, "duration_seconds": 0.0},
-            "usage": {"input_tokens": 0, "output_tokens": 0, "cache_read_input_tokens": 0},
-            "created_at": _now(),
-            "updated_at": _now(),
-            "archived_at": None,
-        }
+        session = session_object(body, agent, environment_id)
         self._sessions[session["id"]] = session
         self._events[session["id"]] = []
         if self._environments[environment_id]["config"].get("type") == "self_hosted":
-            work: dict[str, Any] = {
-                "id": _id("work"),
-                "type": "work",
-                "environment_id": environment_id,
-                "data": {"type": "session", "id": session["id"]},
-                "state": "queued",
-                "metadata": {},
-                "created_at": _now(),
-            }
+            work = work_object(environment_id, session["id"])
             self._work[work["id"]] = work
         return ("json", session)
 
@@ -254,35 +206,24 @@ class AgentStore:
         sent = []
         events: list[dict[str, Any]] = list(body.get("events") or [])
         for event in events:
-            sent.append({**event, "id": _id("sevt"), "processed_at": _now()})
+            sent.append({**event, "id": new_id("sevt"), "processed_at": now()})
             if event.get("type") == "user.message":
                 text = "".join(block.get("text", "") for block in event.get("content") or [] if isinstance(block, dict))
-                sent.append(self._agent_message(f"Done: {text}"))
-                session["usage"]["input_tokens"] += 12 + len(text) // 4
-                session["usage"]["output_tokens"] += 8
+                sent.extend(turn_events(session, text))
         self._events[session_id].extend(sent)
-        session["updated_at"] = _now()
+        session["updated_at"] = now()
         return ("json", {"data": [event for event in sent if event["type"].startswith("user.")]})
-
-    @staticmethod
-    def _agent_message(text: str) -> dict[str, Any]:
-        return {
-            "id": _id("sevt"),
-            "type": "agent.message",
-            "content": [{"type": "text", "text": text}],
-            "processed_at": _now(),
-        }
 
     def _stream_events(self, body: dict[str, Any], session_id: str) -> Optional[Answer]:
         session = self._sessions.get(session_id)
         if session is None:
             return None
-        running = {"id": _id("sevt"), "type": "session.status_running", "processed_at": _now()}
+        running = {"id": new_id("sevt"), "type": "session.status_running", "processed_at": now()}
         idle = {
-            "id": _id("sevt"),
+            "id": new_id("sevt"),
             "type": "session.status_idle",
             "stop_reason": {"type": "end_turn"},
-            "processed_at": _now(),
+            "processed_at": now(),
         }
         events = [running, *self._events[session_id], idle]
         kind = "drop" if session["metadata"].get("fake_stream") == "drop" else "sse"
@@ -290,29 +231,13 @@ class AgentStore:
 
     def _list_threads(self, body: dict[str, Any], session_id: str) -> Optional[Answer]:
         session = self._sessions.get(session_id)
-        return None if session is None else _page([self._thread(session)])
+        return None if session is None else _page([thread_of(session)])
 
     def _get_thread(self, body: dict[str, Any], session_id: str, thread_id: str) -> Optional[Answer]:
         session = self._sessions.get(session_id)
-        if session is None or thread_id != self._thread(session)["id"]:
+        if session is None or thread_id != thread_of(session)["id"]:
             return None
-        return ("json", self._thread(session))
+        return ("json", thread_of(session))
 
     def _stream_thread(self, body: dict[str, Any], session_id: str, thread_id: str) -> Optional[Answer]:
         return None if self._get_thread(body, session_id, thread_id) is None else self._stream_events(body, session_id)
-
-    @staticmethod
-    def _thread(session: dict[str, Any]) -> dict[str, Any]:
-        """A session's primary thread: one per session, id derived from the session's."""
-        agent = session["agent"]
-        return {
-            "id": "sthr_" + session["id"].partition("_")[2],
-            "type": "session_thread",
-            "session_id": session["id"],
-            "agent": {"id": agent["id"], "name": agent["name"], "type": "agent", "version": agent["version"]},
-            "parent_thread_id": None,
-            "status": session["status"],
-            "created_at": session["created_at"],
-            "updated_at": session["updated_at"],
-            "archived_at": None,
-        }

@@ -114,7 +114,9 @@ def _cached_prefix(request: dict[str, Any]) -> tuple[Optional[str], Optional[str
 
 
 def _content(reply: MessageReply) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = []
+    blocks: list[dict[str, Any]] = [
+        {"type": "server_tool_use", "id": _id("srvtoolu"), "name": name, "input": {}} for name in reply.server_tools
+    ]
     if reply.thinking is not None:
         blocks.append({"type": "thinking", "thinking": reply.thinking, "signature": "fake-signature"})
     text = DEFAULT_TEXT if reply.text is None and not reply.tool_uses else reply.text

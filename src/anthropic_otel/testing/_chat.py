@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any, Optional
+from collections.abc import Mapping
+from typing import Any, Callable, Optional
 
 from anthropic_otel.testing._bodies import PromptCache, _word_chunks, message_body
+from anthropic_otel.testing._http import Handler
 from anthropic_otel.testing._replies import ErrorReply, Fault, MessageReply, Reply
-
-if TYPE_CHECKING:
-    from anthropic_otel.testing._server import FakeClaudeAPI, _Handler
 
 __all__ = ["answer_chat", "chat_chunks", "chat_completion"]
 
@@ -115,17 +114,20 @@ def after_delay(reply: Reply) -> tuple[Optional[Fault], MessageReply]:
     return fault, message_reply
 
 
-def answer_chat(api: FakeClaudeAPI, handler: _Handler, reply: Reply, request: dict[str, Any]) -> None:
-    """Answer one `POST /v1/chat/completions` with `reply`."""
+Headers = Callable[[Mapping[str, Optional[str]]], dict[str, str]]
+
+
+def answer_chat(headers_for: Headers, handler: Handler, reply: Reply, request: dict[str, Any]) -> None:
+    """Answer one `POST /v1/chat/completions` with `reply`; `headers_for(extra)` gives the answer's headers."""
     if isinstance(reply, ErrorReply):
         extra = dict(reply.headers)
         if reply.retry_after is not None:
             extra["retry-after"] = f"{reply.retry_after:g}"
         error = {"message": reply.message or f"fake {reply.type} ({reply.status})", "type": reply.type}
-        handler.send_json(reply.status, {"error": {**error, "param": None, "code": None}}, api._headers(extra))
+        handler.send_json(reply.status, {"error": {**error, "param": None, "code": None}}, headers_for(extra))
         return
     fault, message_reply = after_delay(reply)
-    headers = api._headers(message_reply.headers)
+    headers = headers_for(message_reply.headers)
     if not request.get("stream"):
         handler.send_json(200, chat_completion(message_reply, request), headers)
         return

@@ -33,6 +33,7 @@ class MessageReply:
     """A successful Messages API answer; JSON or SSE depending on the request's `stream`.
 
     `usage` overrides the computed usage field by field; `model=None` echoes the request's model;
+    `server_tools` are the names of `server_tool_use` blocks the answer starts with (`code_execution`);
     a header of `headers` given as `None` is left out (`{"request-id": None}`, as Bedrock may answer).
     """
 
@@ -44,11 +45,13 @@ class MessageReply:
     thinking: Optional[str] = None
     service_tier: str = "standard"
     server_tool_use: Optional[dict[str, int]] = None
+    server_tools: tuple[str, ...] = ()
     headers: dict[str, Optional[str]] = field(default_factory=dict)
     delay: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tool_uses", tuple(self.tool_uses))
+        object.__setattr__(self, "server_tools", tuple(self.server_tools))
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,22 @@
-"""The HTTP side of the fake API: a threaded loopback server, routing, headers, faults."""
+"""The fake API itself: what each request gets (routing, scripted replies, headers, faults)."""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import re
-import socket
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import Any, Optional
-from urllib.parse import urlsplit
 
 from anthropic_otel.testing._agents import AgentStore
 from anthropic_otel.testing._batches import BatchStore
+from anthropic_otel.testing._bedrock import CONTENT_TYPE as BEDROCK_STREAM
+from anthropic_otel.testing._bedrock import bedrock_chunks, served_model
 from anthropic_otel.testing._bodies import (
     PromptCache,
     count_input_tokens,
@@ -28,6 +25,7 @@ from anthropic_otel.testing._bodies import (
     sse_events,
 )
 from anthropic_otel.testing._chat import after_delay, answer_chat
+from anthropic_otel.testing._http import Handler, RecordedRequest, Server
 from anthropic_otel.testing._replies import ErrorReply, Fault, MessageReply, Reply, reply_from_json
 
 __all__ = ["FakeClaudeAPI", "RecordedRequest"]
@@ -37,111 +35,8 @@ RATE_LIMITS = {"requests": 50, "tokens": 100_000, "input-tokens": 80_000, "outpu
 _MESSAGE_ROUTES = (
     re.compile(r"/v1/messages\Z"),
     re.compile(r".*/models/(?P<model>[^/:]+):(?:stream)?[Rr]awPredict\Z"),
-    re.compile(r"/model/(?P<model>[^/]+)/invoke\Z"),
+    re.compile(r"/model/(?P<bedrock>[^/]+)/invoke(?P<stream>-with-response-stream)?\Z"),
 )
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the fake API received it."""
-
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    json: Any
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body are separate writes: without this, Nagle + delayed ACK add ~40 ms per answer.
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: request lines would only add noise to test output."""
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    def _serve(self, method: str) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        url = urlsplit(self.path)
-        headers = {key.lower(): value for key, value in self.headers.items()}
-        api = self.server.api
-        api._record(RecordedRequest(method, url.path, url.query, headers, body))
-        try:
-            api._route(self, method, url.path, headers, body if isinstance(body, dict) else {})
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-
-    # -- writing ---------------------------------------------------------------------------
-    def send_json(self, status: int, payload: Any, extra: Optional[dict[str, str]] = None) -> None:
-        data = json.dumps(payload).encode()
-        self._head(status, {"content-type": "application/json", "content-length": str(len(data)), **(extra or {})})
-        self.wfile.write(data)
-
-    def send_lines(self, lines: Iterable[bytes], extra: dict[str, str]) -> None:
-        """A chunked body (JSONL results), generated lazily."""
-        self._head(200, {"content-type": "application/binary", "transfer-encoding": "chunked", **extra})
-        for line in lines:
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
-        self.wfile.write(b"0\r\n\r\n")
-
-    def send_sse(self, events: list[tuple[str, dict[str, Any]]], extra: dict[str, str], fault: Optional[Fault]) -> None:
-        """An SSE body of named events (the Messages API's stream)."""
-        chunks = [f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events]
-        self.send_event_stream(chunks, extra, fault)
-
-    def send_event_stream(self, chunks: list[bytes], extra: dict[str, str], fault: Optional[Fault]) -> None:
-        """Encoded SSE chunks, chunked; `fault` stops after its `after_events`, and a dropped stream stops
-        without the final chunk, so clients see an error."""
-        self._head(
-            200,
-            {"content-type": "text/event-stream", "transfer-encoding": "chunked", "cache-control": "no-cache", **extra},
-        )
-        limit = fault.after_events if fault is not None else len(chunks)
-        for chunk in chunks[:limit]:
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            self.wfile.flush()
-        if fault is not None and fault.kind == "drop_mid_stream":
-            self.abort()
-            return
-        self.wfile.write(b"0\r\n\r\n")
-
-    def _head(self, status: int, headers: dict[str, str]) -> None:
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.end_headers()
-
-    def abort(self) -> None:
-        """Break the connection without finishing the response."""
-        self.wfile.flush()
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.shutdown(socket.SHUT_RDWR)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 256
-
-    def __init__(self, address: tuple[str, int], api: FakeClaudeAPI) -> None:
-        self.api = api
-        super().__init__(address, _Handler)
 
 
 class FakeClaudeAPI:
@@ -149,7 +44,7 @@ class FakeClaudeAPI:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._address = (host, port)
-        self._server: Optional[_Server] = None
+        self._server: Optional[Server] = None
         self._thread: Optional[threading.Thread] = None
         self._queue: deque[Reply] = deque()
         self._requests: list[RecordedRequest] = []
@@ -164,7 +59,7 @@ class FakeClaudeAPI:
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> FakeClaudeAPI:
         if self._server is None:
-            self._server = _Server(self._address, self)
+            self._server = Server(self._address, self)
             self._thread = threading.Thread(target=self._server.serve_forever, name="fake-claude-api", daemon=True)
             self._thread.start()
         return self
@@ -207,17 +102,18 @@ class FakeClaudeAPI:
             return len(self._requests)
 
     def reset(self) -> None:
-        """Forget queued replies and recorded requests."""
+        """Forget queued replies, recorded requests and managed-agent objects (whose lists are global)."""
         with self._lock:
             self._queue.clear()
             self._requests.clear()
+            self.agents = AgentStore()
 
     def add_synthetic_batch(self, results: int) -> str:
         """A batch of `results` succeeded results, generated as they are read; returns its id."""
         return self.batches.add_synthetic(results, self.base_url)
 
     # -- serving -----------------------------------------------------------------------------
-    def _record(self, request: RecordedRequest) -> None:
+    def record(self, request: RecordedRequest) -> None:
         with self._lock:
             self._requests.append(request)
 
@@ -246,14 +142,18 @@ class FakeClaudeAPI:
             self.last_headers = headers
         return headers
 
-    def _route(self, handler: _Handler, method: str, path: str, headers: dict[str, str], body: dict[str, Any]) -> None:
+    def route(self, handler: Handler, method: str, path: str, headers: dict[str, str], body: dict[str, Any]) -> None:
         if method == "POST" and path == "/v1/chat/completions":  # the OpenAI compatibility layer (`_chat`)
-            return answer_chat(self, handler, self._next_reply(headers), body)
+            return answer_chat(self._headers, handler, self._next_reply(headers), body)
         for pattern in _MESSAGE_ROUTES:
             match = pattern.match(path)
             if match and method == "POST":
-                stream = bool(body.get("stream")) or ":streamRawPredict" in path
-                self._answer_message(handler, self._next_reply(headers), body, match.groupdict().get("model"), stream)
+                found = match.groupdict()
+                stream = bool(body.get("stream") or found.get("stream")) or ":streamRawPredict" in path
+                bedrock = found.get("bedrock")
+                model = served_model(bedrock) if bedrock else found.get("model")
+                reply = self._next_reply(headers)
+                self._answer_message(handler, reply, body, model, stream=stream, bedrock=bool(bedrock))
                 return
         scripted = headers.get("x-fake-reply")
         if scripted:
@@ -271,7 +171,14 @@ class FakeClaudeAPI:
             self._answer_error(handler, ErrorReply(404, message=f"fake: no route for {method} {path}"))
 
     def _answer_message(
-        self, handler: _Handler, reply: Reply, body: dict[str, Any], model: Optional[str], stream: bool
+        self,
+        handler: Handler,
+        reply: Reply,
+        body: dict[str, Any],
+        model: Optional[str],
+        *,
+        stream: bool,
+        bedrock: bool = False,
     ) -> None:
         refusal = missing_tool_results(body)
         if refusal is not None:  # the real API checks this before anything else
@@ -283,11 +190,11 @@ class FakeClaudeAPI:
         message = message_body(message_reply, body, self._cache, model)
         headers = self._headers(message_reply.headers)
         if fault is not None and fault.kind == "malformed_json":
-            handler._head(200, {"content-type": "application/json", "content-length": "9", **headers})
+            handler.head(200, {"content-type": "application/json", "content-length": "9", **headers})
             handler.wfile.write(b"{not json")
         elif fault is not None and fault.kind == "drop_mid_body":
             data = json.dumps(message).encode()
-            handler._head(200, {"content-type": "application/json", "content-length": str(len(data)), **headers})
+            handler.head(200, {"content-type": "application/json", "content-length": str(len(data)), **headers})
             handler.wfile.write(data[: len(data) // 2])
             handler.abort()
         elif stream:
@@ -298,11 +205,14 @@ class FakeClaudeAPI:
                     (name, {k: v for k, v in data.items() if name != "message_delta" or k != "usage"})
                     for name, data in events
                 ]
-            handler.send_sse(events, headers, cut)
+            if bedrock:  # AWS event-stream framing, one message per event
+                handler.send_event_stream(bedrock_chunks(events), headers, cut, BEDROCK_STREAM)
+            else:
+                handler.send_sse(events, headers, cut)
         else:
             handler.send_json(200, message, headers)
 
-    def _answer_error(self, handler: _Handler, reply: ErrorReply) -> None:
+    def _answer_error(self, handler: Handler, reply: ErrorReply) -> None:
         extra = dict(reply.headers)
         if reply.retry_after is not None:
             extra["retry-after"] = f"{reply.retry_after:g}"
@@ -315,7 +225,7 @@ class FakeClaudeAPI:
         }
         handler.send_json(reply.status, payload, headers)
 
-    def _answer_completion(self, handler: _Handler, body: dict[str, Any]) -> None:
+    def _answer_completion(self, handler: Handler, body: dict[str, Any]) -> None:
         completion = {
             "type": "completion",
             "id": f"compl_{uuid.uuid4().hex[:24]}",
@@ -335,7 +245,7 @@ class FakeClaudeAPI:
     def _batch_answer(self, params: dict[str, Any]) -> dict[str, Any]:
         return message_body(MessageReply(service_tier="batch"), params, self._cache, None)
 
-    def _answer_agents(self, handler: _Handler, method: str, path: str, body: dict[str, Any]) -> bool:
+    def _answer_agents(self, handler: Handler, method: str, path: str, body: dict[str, Any]) -> bool:
         """Managed agents (`_agents`); False when there is no such route or object."""
         answer = self.agents.answer(method, path, body)
         if answer is None:
@@ -347,7 +257,7 @@ class FakeClaudeAPI:
             handler.send_sse(payload, self._headers(), Fault.drop_mid_stream(2) if kind == "drop" else None)
         return True
 
-    def _answer_batches(self, handler: _Handler, method: str, path: str, body: dict[str, Any]) -> None:
+    def _answer_batches(self, handler: Handler, method: str, path: str, body: dict[str, Any]) -> None:
         parts = path.rstrip("/").split("/")[4:]  # after /v1/messages/batches
         found: Any = None
         if method == "POST" and not parts:
