@@ -21,7 +21,7 @@ from typing import Optional
 from opentelemetry.context import Context
 from opentelemetry.metrics import Histogram, Meter
 
-from anthropic_otel._read.attributes import AttributeValue, int_field
+from anthropic_otel._read.attributes import AttributeValue, int_field, ints
 from anthropic_otel._read.attributes import field as read_field
 from anthropic_otel._read.pricing import COST_CATEGORIES, Cost
 from anthropic_otel._totals import MAX_SERIES, Totals, series_key
@@ -281,14 +281,16 @@ class _Series:
         self.headroom = {kind: series_key({**headroom, "anthropic.ratelimit.type": kind}) for kind in RATELIMIT_KINDS}
 
 
+_CACHE_SPLIT = ("ephemeral_1h_input_tokens", "ephemeral_5m_input_tokens")
+
+
 def usage_counts(usage: object) -> tuple[dict[str, int], dict[str, int]]:
     """The token counts of a usage object, its fields read once: `input` (uncached + cache read +
     cache write) and `output` tokens; and cache reads and writes by TTL (writes without the 5m/1h
     split count as 5-minute writes)."""
-    uncached = int_field(usage, "input_tokens")
-    read_count = int_field(usage, "cache_read_input_tokens")
-    written_count = int_field(usage, "cache_creation_input_tokens")
-    output = int_field(usage, "output_tokens")
+    uncached, read_count, written_count, output = ints(
+        usage, "input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens"
+    )
     tokens: dict[str, int] = {}
     if uncached is not None:
         tokens["input"] = max(0, uncached + (read_count or 0) + (written_count or 0))
@@ -296,8 +298,7 @@ def usage_counts(usage: object) -> tuple[dict[str, int], dict[str, int]]:
         tokens["output"] = max(0, output)
     read, written = max(0, read_count or 0), max(0, written_count or 0)
     split = read_field(usage, "cache_creation")
-    one_hour = int_field(split, "ephemeral_1h_input_tokens")
-    five_minutes = int_field(split, "ephemeral_5m_input_tokens")
+    one_hour, five_minutes = (None, None) if split is None else ints(split, *_CACHE_SPLIT)
     if one_hour is None and five_minutes is None:
         return tokens, {"read": read, "write_5m": written, "write_1h": 0}
     return tokens, {"read": read, "write_5m": max(0, five_minutes or 0), "write_1h": max(0, one_hour or 0)}

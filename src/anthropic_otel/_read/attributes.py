@@ -22,6 +22,7 @@ __all__ = [
     "error_type",
     "field",
     "int_field",
+    "ints",
     "request_attributes",
     "response_attributes",
     "server_attributes",
@@ -62,6 +63,8 @@ _MESSAGE_RESPONSE: tuple[tuple[str, tuple[str, ...], type], ...] = (
     ("gen_ai.usage.reasoning.output_tokens", ("usage", "output_tokens_details", "thinking_tokens"), int),
     ("anthropic.message.stop_reason", ("stop_reason",), str),
 )
+
+_SERVER_TOOL_COUNTS = ("web_search_requests", "web_fetch_requests")
 
 _ABSENT = object()
 # The names of the server tool that runs code (`server_tool_use` blocks), counted as one tool.
@@ -116,12 +119,36 @@ def _typed(value: object, kind: type) -> Optional[AttributeValue]:
 
 
 def _table(data: object, table: Iterable[tuple[str, tuple[str, ...], type]]) -> Attributes:
+    """The attributes of `table` found in `data`: `field` and `_typed` inlined, as this reads some
+    twenty fields of every response (a call each cost more than the lookup)."""
     attributes: Attributes = {}
     for key, path, kind in table:
-        value = _typed(field(data, *path), kind)
-        if value is not None:
-            attributes[key] = value
+        value: Any = data
+        for name in path:
+            if type(value) is dict:
+                value = value.get(name)
+            else:
+                values = getattr(value, "__dict__", None)
+                value = values[name] if values is not None and name in values else _member(value, name)
+            if value is None:
+                break
+        else:
+            if type(value) is kind or _typed(value, kind) is not None:
+                attributes[key] = value
     return attributes
+
+
+def ints(data: object, *names: str) -> tuple[Optional[int], ...]:
+    """The integer fields `names` of one object (`int_field` each), its fields looked up once."""
+    if type(data) is dict:
+        values: Any = data
+    else:
+        values = getattr(data, "__dict__", None)
+        extra = getattr(data, "__pydantic_extra__", None)
+        if values is None or extra:
+            return tuple(int_field(data, name) for name in names)
+    found = [values.get(name) for name in names]
+    return tuple(value if type(value) is int or _typed(value, int) is not None else None for value in found)
 
 
 def server_attributes(host: str, port: Optional[int], scheme: str) -> Attributes:
@@ -201,19 +228,16 @@ def response_attributes(operation: Operation, data: object) -> Attributes:
 def usage_attributes(usage: object) -> Attributes:
     """The usage attributes that are sums or extras: input total, semconv cache write, server tools."""
     attributes: Attributes = {}
-    uncached = int_field(usage, "input_tokens")
+    uncached, read, written = ints(usage, "input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
     if uncached is not None:
-        cached = (int_field(usage, "cache_read_input_tokens") or 0) + (
-            int_field(usage, "cache_creation_input_tokens") or 0
-        )
-        attributes["gen_ai.usage.input_tokens"] = uncached + cached
-    written = int_field(usage, "cache_creation_input_tokens")
+        attributes["gen_ai.usage.input_tokens"] = uncached + (read or 0) + (written or 0)
     if written is not None:
         attributes["gen_ai.usage.cache_creation.input_tokens"] = written
-    for name in ("web_search_requests", "web_fetch_requests"):
-        count = int_field(usage, "server_tool_use", name)
-        if count is not None:
-            attributes[f"anthropic.usage.server_tool_use.{name}"] = count
+    server_tools = field(usage, "server_tool_use")
+    if server_tools is not None:
+        for name, count in zip(_SERVER_TOOL_COUNTS, ints(server_tools, *_SERVER_TOOL_COUNTS)):
+            if count is not None:
+                attributes[f"anthropic.usage.server_tool_use.{name}"] = count
     return attributes
 
 
