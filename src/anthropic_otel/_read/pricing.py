@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from typing import Optional
 
-from anthropic_otel._read.attributes import field
+from anthropic_otel._read.attributes import field, ints
 from anthropic_otel._read.price_rows import Rates
 from anthropic_otel._read.price_table import FIRST_PARTY, PriceTable
 
@@ -47,11 +47,16 @@ class Cost:
         return dict(zip(COST_CATEGORIES, (self.input, self.cache_write, self.cache_read, self.output, self.web_search)))
 
 
-def _count(obj: object, name: str) -> int:
-    value = field(obj, name)
-    if isinstance(value, bool) or not isinstance(value, int):
-        return 0
-    return max(value, 0)
+_USAGE_COUNTS = ("input_tokens", "cache_read_input_tokens", "output_tokens", "cache_creation_input_tokens")
+_CACHE_SPLIT = ("ephemeral_1h_input_tokens", "ephemeral_5m_input_tokens")
+_SEARCHES = ("web_search_requests",)
+
+
+def _counts(obj: object, names: tuple[str, ...]) -> list[int]:
+    """The counts `names` of `obj` (0 where absent, not an integer, or negative), read in one go."""
+    if obj is None:
+        return [0] * len(names)
+    return [max(value or 0, 0) for value in ints(obj, *names)]
 
 
 def _priced(count: int, rate: Optional[float]) -> Optional[float]:
@@ -85,13 +90,10 @@ def cost_of(
         return None
     batch = batch or field(usage, "service_tier") == "batch"
     fast = fast or field(usage, "speed") == "fast"
-    uncached = _count(usage, "input_tokens")
-    read = _count(usage, "cache_read_input_tokens")
-    output = _count(usage, "output_tokens")
-    split = field(usage, "cache_creation")
-    write_1h = _count(split, "ephemeral_1h_input_tokens")
-    write_5m = max(_count(split, "ephemeral_5m_input_tokens"), _count(usage, "cache_creation_input_tokens") - write_1h)
-    searches = _count(field(usage, "server_tool_use"), "web_search_requests")
+    uncached, read, output, written = _counts(usage, _USAGE_COUNTS)
+    write_1h, split_5m = _counts(field(usage, "cache_creation"), _CACHE_SPLIT)
+    write_5m = max(split_5m, written - write_1h)
+    (searches,) = _counts(field(usage, "server_tool_use"), _SEARCHES)
     prompt = uncached + read + write_5m + write_1h
     rates = price.rates_for(prompt, fast=fast)
     if rates is None:
