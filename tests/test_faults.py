@@ -487,6 +487,7 @@ SITES = {
     "_read/attributes.py:field",
     "_read/attributes.py:int_field",
     "_read/attributes.py:ints",
+    "_read/attributes.py:_int_or_none",
     "_read/attributes.py:request_attributes",
     "_read/attributes.py:response_attributes",
     "_read/attributes.py:server_attributes",

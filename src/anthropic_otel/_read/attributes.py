@@ -147,8 +147,13 @@ def ints(data: object, *names: str) -> tuple[Optional[int], ...]:
         extra = getattr(data, "__pydantic_extra__", None)
         if values is None or extra:
             return tuple(int_field(data, name) for name in names)
-    found = [values.get(name) for name in names]
-    return tuple(value if type(value) is int or _typed(value, int) is not None else None for value in found)
+    return tuple([v if type(v) is int or v is None else _int_or_none(v) for v in map(values.get, names)])
+
+
+def _int_or_none(value: object) -> Optional[int]:
+    if type(value) is int or value is None:
+        return value
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def server_attributes(host: str, port: Optional[int], scheme: str) -> Attributes:
