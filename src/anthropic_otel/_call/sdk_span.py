@@ -54,7 +54,9 @@ def enrich(span: Span, result: Any) -> None:
     if isinstance(started, int):  # time the call (duration, first chunk) from the span that records it
         call.start_s += (started - call.start_ns) / 1e9
         call.start_ns = started
-    span.set_attributes({key: call.attributes[key] for key in _START_KEYS if key in call.attributes})
+    started_with = {key: call.attributes[key] for key in _START_KEYS if key in call.attributes}
+    if started_with:  # most calls have none of them: no empty call into the span
+        span.set_attributes(started_with)
     error: Optional[BaseException] = getattr(result, "error", None)
     response = getattr(result, "final_attempt", None)
     data = getattr(result, "data", None)
