@@ -14,6 +14,7 @@ import gc
 import json
 import pickle
 import threading
+import weakref
 from typing import Any, Callable
 
 import anthropic
@@ -365,3 +366,26 @@ def test_a_redaction_hook_that_raises_anything_records_no_content_and_changes_no
     spans = spans_named(span_exporter, "anthropic.messages.create")
     assert len(spans) == 2
     assert all("gen_ai.input.messages" not in span.attributes for span in spans)
+
+
+def test_a_stream_read_to_the_end_is_freed_without_the_cycle_collector(
+    api: FakeClaudeAPI, make_client: ClientFactory, instrument: Any, span_exporter: InMemorySpanExporter
+) -> None:
+    """As bare, a stream read to its end is freed when the application lets go of it, and so is the
+    call that recorded it: nothing of ours is left for a later cycle collection (a soak run found
+    calls and their recorders outliving it, each holding the other)."""
+    api.queue(MessageReply(text=TEXT, usage=USAGE))
+    client = make_client()
+    gc.collect()
+    gc.disable()
+    try:
+        stream = client.messages.create(**ask(stream=True))
+        recorder = stream.__dict__["_iterator"].recorder
+        left = {"stream": weakref.ref(stream), "recorder": weakref.ref(recorder), "call": weakref.ref(recorder.call)}
+        del recorder
+        assert list(stream)[-1].type == "message_stop"
+        del stream
+        assert {name: ref() is None for name, ref in left.items()} == {"stream": True, "recorder": True, "call": True}
+    finally:
+        gc.enable()
+    assert len(span_exporter.get_finished_spans()) == 1

@@ -85,6 +85,9 @@ def end(call: Call, outcome: Outcome) -> None:
         _emit_records(call, outcome, attributes, duration)
     except Exception:
         log.debug("anthropic-otel: could not emit a call's record", exc_info=True)
+    # A result's recorder and its call hold each other: let go, so that both are freed with the result
+    # by reference counting, not left to the cycle collector (a soak run found them outliving it).
+    call.watcher = None
 
 
 def abandon(call: Call) -> None:
@@ -99,6 +102,7 @@ def abandon(call: Call) -> None:
             call.sdk_end()
     except Exception:
         log.debug("anthropic-otel: could not end the span of a call whose end failed", exc_info=True)
+    call.watcher = None
 
 
 def _span_to_end(call: Call) -> Optional[Span]:
