@@ -7,6 +7,7 @@ attributed as the SDK 2.13 makes them; on 1.14+ the SDK's are the only ones.
 from __future__ import annotations
 
 import gc
+import inspect
 import math
 from typing import Any
 
@@ -192,3 +193,44 @@ def test_runner_left_early_ends_its_span_once(
         "anthropic.messages.create",
         "anthropic.messages.tool_runner",
     ]
+
+
+def test_the_runners_loop_is_a_generator_the_sdk_can_inspect_and_close(
+    api: FakeClaudeAPI, make_client: ClientFactory, span_exporter: InMemorySpanExporter
+) -> None:
+    """The SDK keeps its loop in `runner._iterator` and treats it as its own generator (SDK 2.x's
+    `close()` asks `inspect.getgeneratorstate` and closes it): instrumented, it is one still."""
+    queue_two_tool_calls(api, "get_weather", "get_time")
+    runner = client_for(make_client).beta.messages.tool_runner(
+        model=MODEL, max_tokens=64, messages=user_message("Weather?"), tools=[get_weather, get_time]
+    )
+    assert inspect.getgeneratorstate(runner._iterator) == inspect.GEN_CREATED
+    assert next(runner).stop_reason == "tool_use"
+    assert inspect.getgeneratorstate(runner._iterator) == inspect.GEN_SUSPENDED
+    if hasattr(runner, "close"):
+        runner.close()
+    else:  # SDKs before the runner's close() end the loop the same way when it is closed
+        runner._iterator.close()
+    assert inspect.getgeneratorstate(runner._iterator) == inspect.GEN_CLOSED
+    assert list(runner) == []
+    runners = [span for span in span_exporter.get_finished_spans() if span.name == "anthropic.messages.tool_runner"]
+    assert [span.status.status_code for span in runners] == [StatusCode.UNSET]
+
+
+async def test_the_async_runners_loop_is_an_async_generator_the_sdk_can_inspect_and_close(
+    api: FakeClaudeAPI, make_client: ClientFactory, span_exporter: InMemorySpanExporter
+) -> None:
+    queue_two_tool_calls(api, "get_weather_async", "get_time_async")
+    runner = client_for(make_client, async_=True).beta.messages.tool_runner(
+        model=MODEL, max_tokens=64, messages=user_message("Weather?"), tools=[get_weather_async, get_time_async]
+    )
+    assert inspect.isasyncgen(runner._iterator)
+    assert (await runner.__anext__()).stop_reason == "tool_use"
+    assert runner._iterator.ag_running is False
+    if hasattr(runner, "close"):
+        await runner.close()
+    else:
+        await runner._iterator.aclose()
+    assert [message async for message in runner] == []
+    runners = [span for span in span_exporter.get_finished_spans() if span.name == "anthropic.messages.tool_runner"]
+    assert [span.status.status_code for span in runners] == [StatusCode.UNSET]

@@ -20,7 +20,7 @@ import contextlib
 import functools
 import logging
 import weakref
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterator
 from typing import Any, Optional
 
 from opentelemetry import trace
@@ -33,8 +33,8 @@ from anthropic_otel._sdk import client_conversation, provider_name, sdk_has_trac
 from anthropic_otel._telemetry import Telemetry
 
 __all__ = [
-    "AsyncSteps",
-    "SyncSteps",
+    "Steps",
+    "async_steps",
     "end_runner",
     "runner_attributes",
     "runner_run",
@@ -42,6 +42,7 @@ __all__ = [
     "sdk_traces_runners",
     "set_status",
     "shared_attributes",
+    "sync_steps",
 ]
 
 log = logging.getLogger(__name__)
@@ -110,23 +111,21 @@ def end_runner(span: Span, runner: Any, error: Optional[BaseException], *, close
         span.end()
 
 
-class _Steps:
-    """The runner's loop, each of its own steps run with the run (and the runner span, if we made one)
-    current; the application's code between steps keeps its own context, as the SDK's does. The loop
-    ends once: when it ends or fails, or it is dropped unfinished (a `weakref.finalize` on this object:
-    no status then), with the run's totals on the span and its duration recorded.
-
-    `__next__` / `__anext__` are entered by the runner with each step: `_ended` catches what ours raises.
+class Steps:
+    """What the runner's loop runs with: the run (and the runner span, if we made one), made current
+    around each of the SDK's own steps; the application's code between steps keeps its own context, as
+    the SDK's does. The loop ends once: when it ends, fails or is closed, or when it is dropped
+    unfinished (a `weakref.finalize` on this object, which only the loop's generator holds: no status
+    then), with the run's totals on the span and its duration recorded.
     """
 
-    __slots__ = ("__weakref__", "_finalizer", "inner", "run", "runner", "span")
+    __slots__ = ("__weakref__", "_finalizer", "run", "runner", "span")
 
-    def __init__(self, span: Optional[Span], run: AgentRun, runner: Any, inner: Any) -> None:
+    def __init__(self, span: Optional[Span], run: AgentRun, runner: Any) -> None:
         self.span = span
         self.run = run
         self.runner = runner
-        self.inner = inner
-        # Never the runner: it holds us.
+        # Never the runner: it holds the loop, which holds us.
         self._finalizer = weakref.finalize(self, _end_quietly, span, run, None, None, True)
 
     @contextlib.contextmanager
@@ -151,36 +150,68 @@ class _Steps:
         return error
 
 
-class SyncSteps(_Steps):
-    """A sync runner's loop (`__run__`)."""
+# The loop the runner keeps (`runner._iterator`) is a generator of ours around the SDK's `__run__`,
+# never an object of another type: the SDK inspects it as its own (`inspect.getgeneratorstate`,
+# `ag_running`), closes it (`close`, `aclose`) and may send or throw into it, and a generator of ours
+# answers all of that as the SDK's does, each step passed on to the SDK's generator.
 
-    __slots__ = ()
 
-    def __iter__(self) -> SyncSteps:
-        return self
-
-    def __next__(self) -> Any:
-        with self._current():
+def sync_steps(steps: Steps, inner: Generator[Any, Any, Any]) -> Generator[Any, Any, Any]:
+    """A sync runner's loop (`__run__`), each step with the run current."""
+    step: Callable[..., Any] = inner.__next__
+    args: tuple[Any, ...] = ()
+    while True:
+        with steps._current():
             try:
-                return self.inner.__next__()
+                item = step(*args)
+            except StopIteration as done:
+                steps._ended(done)
+                return done.value
             except BaseException as error:
-                raise self._ended(error)  # noqa: B904 - the very exception, re-raised as it came
+                raise steps._ended(error)  # noqa: B904 - the very exception, re-raised as it came
+        try:
+            sent = yield item
+        except GeneratorExit as closing:
+            with steps._current():
+                try:
+                    inner.close()
+                except BaseException as error:
+                    raise steps._ended(error)  # noqa: B904 - the very exception, re-raised as it came
+            steps._ended(closing)
+            raise
+        except BaseException as thrown:
+            step, args = inner.throw, (thrown,)
+        else:
+            step, args = (inner.__next__, ()) if sent is None else (inner.send, (sent,))
 
 
-class AsyncSteps(_Steps):
-    """An async runner's loop (`__run__`)."""
-
-    __slots__ = ()
-
-    def __aiter__(self) -> AsyncSteps:
-        return self
-
-    async def __anext__(self) -> Any:
-        with self._current():
+async def async_steps(steps: Steps, inner: AsyncGenerator[Any, Any]) -> AsyncGenerator[Any, Any]:
+    """An async runner's loop (`__run__`), each step with the run current."""
+    step: Callable[..., Awaitable[Any]] = inner.__anext__
+    args: tuple[Any, ...] = ()
+    while True:
+        with steps._current():
             try:
-                return await self.inner.__anext__()
+                item = await step(*args)
+            except StopAsyncIteration as done:
+                steps._ended(done)
+                return
             except BaseException as error:
-                raise self._ended(error)  # noqa: B904 - the very exception, re-raised as it came
+                raise steps._ended(error)  # noqa: B904 - the very exception, re-raised as it came
+        try:
+            sent = yield item
+        except GeneratorExit as closing:
+            with steps._current():
+                try:
+                    await inner.aclose()
+                except BaseException as error:
+                    raise steps._ended(error)  # noqa: B904 - the very exception, re-raised as it came
+            steps._ended(closing)
+            raise
+        except BaseException as thrown:
+            step, args = inner.athrow, (thrown,)
+        else:
+            step, args = (inner.__anext__, ()) if sent is None else (inner.asend, (sent,))
 
 
 def _end_quietly(

@@ -37,8 +37,8 @@ def runner_loop(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: 
     try:
         run = tool_runner.runner_run(telemetry, instance)
         span = tool_runner.runner_span(telemetry, instance)
-        steps = tool_runner.AsyncSteps if inspect.isasyncgen(inner) else tool_runner.SyncSteps
-        return steps(span, run, instance, inner)
+        steps = tool_runner.async_steps if inspect.isasyncgen(inner) else tool_runner.sync_steps
+        return steps(tool_runner.Steps(span, run, instance), inner)
     except Exception:
         log.debug("anthropic-otel: could not trace a tool runner", exc_info=True)
         if span is not None and span.is_recording():
