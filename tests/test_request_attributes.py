@@ -1,9 +1,10 @@
 """Sampling settings, stop sequences and the end user's id, as semconv names them, on both span paths.
 
-The SDK's own span (1.14+) records none of `gen_ai.request.temperature` / `top_p` / `top_k` /
-`stop_sequences` (the last only with its content capture on): both paths get them from the body as
-it goes on the wire, `extra_body` included. `metadata.user_id` becomes `user.id` on spans and call
-records, never on metrics, unless `ANTHROPIC_OTEL_USER_ID=false`.
+The SDK's own span (1.14+) records none of `gen_ai.request.temperature` / `top_p` / `top_k`: both
+paths get them from the body as it goes on the wire, `extra_body` included. Stop sequences are the
+application's text: recorded only with content capture on (on the SDK's span, by the SDK itself).
+`metadata.user_id` becomes `user.id` on spans and call records, never on metrics, unless
+`ANTHROPIC_OTEL_USER_ID=false`.
 """
 
 from __future__ import annotations
@@ -68,7 +69,6 @@ def test_sampling_settings_stop_sequences_and_user_id(
         "gen_ai.request.temperature": 0.2,
         "gen_ai.request.top_p": 0.9,
         "gen_ai.request.top_k": 40,
-        "gen_ai.request.stop_sequences": ("END", "\n\nHuman:"),
         **({"gen_ai.request.stream": True} if stream else {}),
     }
     assert span.attributes["user.id"] == USER
@@ -76,6 +76,23 @@ def test_sampling_settings_stop_sequences_and_user_id(
     assert record.attributes["user.id"] == USER
     assert "user.id" not in metric_attribute_keys(metric_reader)
     assert not any(key.startswith("gen_ai.request.t") for key in metric_attribute_keys(metric_reader))
+
+
+@pytest.mark.usefixtures("instrumented")
+@pytest.mark.parametrize(
+    "instrumented", [{"env": {"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "SPAN_ONLY"}}], indirect=True
+)
+def test_stop_sequences_are_content(
+    api: FakeClaudeAPI, make_client: ClientFactory, span_exporter: InMemorySpanExporter, sdk_tracing: bool
+) -> None:
+    """With content capture on, our span records them; the SDK's span is left to the SDK, which
+    records them (bounded its way) only when its own content capture is on: here it is off."""
+    make_client().messages.create(
+        model=MODEL, max_tokens=8, messages=user_message(), stop_sequences=["END", "\n\nHuman:"]
+    )
+    (span,) = span_exporter.get_finished_spans()
+    stops = None if sdk_tracing else ("END", "\n\nHuman:")
+    assert span.attributes.get("gen_ai.request.stop_sequences") == stops
 
 
 @pytest.mark.usefixtures("instrumented")
@@ -113,10 +130,16 @@ def test_user_id_can_be_turned_off(
 
 def test_odd_values_are_left_out() -> None:
     assert request_extras({"temperature": True, "top_p": "0.9", "top_k": 2.5, "stop_sequences": ["a", 1]}) == {}
-    assert request_extras({"metadata": {"user_id": ""}, "stop_sequences": []}) == {}
+    assert request_extras({"metadata": {"user_id": ""}, "stop_sequences": []}, stop_sequences=True) == {}
+    assert request_extras({"stop_sequences": ["END"]}) == {}  # content capture off
+    assert request_extras({"stop_sequences": ["END"]}, stop_sequences=True) == {
+        "gen_ai.request.stop_sequences": ["END"]
+    }
     assert request_extras({"temperature": 1, "metadata": {"user_id": USER}}, user_id=False) == {
         "gen_ai.request.temperature": 1.0
     }
-    bounded = request_extras({"stop_sequences": ["x" * 1000] * 100, "metadata": {"user_id": "u" * 1000}})
+    bounded = request_extras(
+        {"stop_sequences": ["x" * 1000] * 100, "metadata": {"user_id": "u" * 1000}}, stop_sequences=True
+    )
     assert bounded["gen_ai.request.stop_sequences"] == ["x" * 256] * 16
     assert bounded["user.id"] == "u" * 256

@@ -29,11 +29,11 @@ log = logging.getLogger(__name__)
 # What the running code says about a call (route, conversation): the SDK's span gets them from us.
 SCOPE_KEYS = ("anthropic.route", "gen_ai.conversation.id")
 # What the request says that the SDK's span leaves out (`request_extras`): it gets them from us too.
+# Not stop sequences: the SDK records them itself, as content, under its own content capture and bounds.
 REQUEST_KEYS = (
     "gen_ai.request.temperature",
     "gen_ai.request.top_p",
     "gen_ai.request.top_k",
-    "gen_ai.request.stop_sequences",
     "user.id",
 )
 _START_KEYS = SCOPE_KEYS + REQUEST_KEYS

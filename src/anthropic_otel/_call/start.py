@@ -66,7 +66,10 @@ def begin(telemetry: Telemetry, client: Any, args: tuple[Any, ...], kwargs: dict
         )
         attributes.update(resource_request_attributes(operation, options.url, request))
         if operation.kind in ("message", "completion"):
-            attributes.update(request_extras(request, user_id=telemetry.settings.record_user_id))
+            extras = request_extras(
+                request, user_id=telemetry.settings.record_user_id, stop_sequences=telemetry.content is not None
+            )
+            attributes.update(extras)
         attributes.update(server_of(client))
         attributes.update(scope_attributes(telemetry, client))
         call = Call(telemetry, operation, attributes, request)
