@@ -203,6 +203,9 @@ def check_targets(output: str) -> None:
         if peer is not None and not installed(PEERS[peer]):
             assert (measured, result) == ("—", "n/a")
             assert detail.endswith(": not installed"), detail
+        elif result == "n/a":  # a quick run's rounds can all see their reference add nothing, on a busy machine
+            assert measured == "—", measured
+            assert re.search(r"(\d+) of \1 rounds left out, their reference adding nothing$", detail), detail
         else:
             assert result in ("PASS", "FAIL"), (label, result)
             assert re.fullmatch(rf"{SPREAD}|{NUMBER}|[-+]?\d+(\.\d)?", measured), measured
