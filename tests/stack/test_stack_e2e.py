@@ -83,6 +83,11 @@ EXPECTED_NAMES = {
         "gen_ai_client_operation_time_to_first_chunk_seconds_sum",
         "gen_ai_client_operation_time_to_first_chunk_seconds_count",
     ],
+    "gen_ai.client.operation.time_per_output_chunk": [
+        "gen_ai_client_operation_time_per_output_chunk_seconds_bucket",
+        "gen_ai_client_operation_time_per_output_chunk_seconds_sum",
+        "gen_ai_client_operation_time_per_output_chunk_seconds_count",
+    ],
     "anthropic.client.cache.tokens": ["anthropic_client_cache_tokens_total"],
     "anthropic.client.retries": ["anthropic_client_retries_total"],
     "anthropic.client.cost": ["anthropic_client_cost_USD_total"],
