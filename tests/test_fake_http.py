@@ -62,6 +62,7 @@ def test_last_headers_are_the_latest_answers_when_an_earlier_request_waits_longe
     """A request whose client gave up waiting (a timeout test) must not overwrite, once its delay is
     over, the headers of the answers that came after it: tests compare span attributes with them."""
     body = {"model": "claude-haiku-4-5", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}
+    others = set(_handler_threads())  # those of the suite's shared fake API, on this worker
     with FakeClaudeAPI() as api:
         api.queue(MessageReply(text="late", delay=0.5), MessageReply(text="now"))
         with httpx.Client(base_url=api.base_url, headers={"connection": "close"}) as client:
@@ -69,7 +70,7 @@ def test_last_headers_are_the_latest_answers_when_an_earlier_request_waits_longe
                 client.post("/v1/messages", json=body, timeout=0.05)
             _wait_for(lambda: len(api.requests) == 1)
             answer = client.post("/v1/messages", json=body, timeout=HANG)
-        _wait_for(lambda: not _handler_threads())  # the late one has woken up and given up too
+        _wait_for(lambda: set(_handler_threads()) <= others)  # the late one has woken up and given up too
         assert api.last_headers["request-id"] == answer.headers["request-id"]
 
 
