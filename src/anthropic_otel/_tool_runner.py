@@ -158,12 +158,12 @@ class Steps:
 
 def sync_steps(steps: Steps, inner: Generator[Any, Any, Any]) -> Generator[Any, Any, Any]:
     """A sync runner's loop (`__run__`), each step with the run current."""
-    step: Callable[..., Any] = inner.__next__
-    args: tuple[Any, ...] = ()
+    step: Callable[[Any], Any] = inner.send  # send(None): the next item, also the first
+    value: Any = None
     while True:
         with steps._current():
             try:
-                item = step(*args)
+                item = step(value)
             except StopIteration as done:
                 steps._ended(done)
                 return done.value
@@ -180,19 +180,19 @@ def sync_steps(steps: Steps, inner: Generator[Any, Any, Any]) -> Generator[Any, 
             steps._ended(closing)
             raise
         except BaseException as thrown:
-            step, args = inner.throw, (thrown,)
+            step, value = inner.throw, thrown
         else:
-            step, args = (inner.__next__, ()) if sent is None else (inner.send, (sent,))
+            step, value = inner.send, sent
 
 
 async def async_steps(steps: Steps, inner: AsyncGenerator[Any, Any]) -> AsyncGenerator[Any, Any]:
     """An async runner's loop (`__run__`), each step with the run current."""
-    step: Callable[..., Awaitable[Any]] = inner.__anext__
-    args: tuple[Any, ...] = ()
+    step: Callable[[Any], Awaitable[Any]] = inner.asend  # asend(None): the next item, also the first
+    value: Any = None
     while True:
         with steps._current():
             try:
-                item = await step(*args)
+                item = await step(value)
             except StopAsyncIteration as done:
                 steps._ended(done)
                 return
@@ -209,9 +209,9 @@ async def async_steps(steps: Steps, inner: AsyncGenerator[Any, Any]) -> AsyncGen
             steps._ended(closing)
             raise
         except BaseException as thrown:
-            step, args = inner.athrow, (thrown,)
+            step, value = inner.athrow, thrown
         else:
-            step, args = (inner.__anext__, ()) if sent is None else (inner.asend, (sent,))
+            step, value = inner.asend, sent
 
 
 def _end_quietly(
