@@ -214,6 +214,16 @@ def metric_points(reader: InMemoryMetricReader, name: str) -> list[Any]:
     return points
 
 
+def all_points(reader: InMemoryMetricReader) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(metric name, attributes) of every data point of every metric we record, from one collection."""
+    data = reader.get_metrics_data()
+    for resource_metrics in data.resource_metrics if data is not None else ():
+        for scope_metrics in resource_metrics.scope_metrics:
+            for metric in scope_metrics.metrics:
+                for point in metric.data.data_points:
+                    yield metric.name, dict(point.attributes or {})
+
+
 def call_records(exporter: InMemoryLogExporter) -> list[Any]:
     """The `anthropic.call` log records exported so far (SDK log records)."""
     records = [getattr(data, "log_record", data) for data in exporter.get_finished_logs()]

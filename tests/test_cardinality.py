@@ -28,7 +28,7 @@ from anthropic_otel._cardinality import ERROR_TYPE_LIMIT, OTHER, ValueLimiter, m
 from anthropic_otel._diagnostics import CODES
 from anthropic_otel._read.operations import CUSTOM_OPERATIONS, REGISTRY_OPERATIONS
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI
-from tests.conftest import API_KEY, instrumenting, metric_points, spans_named, user_message
+from tests.conftest import API_KEY, all_points, instrumenting, metric_points, spans_named, user_message
 from tests.scenarios import catalogue, run_scenario
 
 DEFAULT_MAX_MODELS = 50
@@ -106,16 +106,6 @@ VOCABULARY = {
     "gen_ai.operation.name": REGISTRY_OPERATIONS | CUSTOM_OPERATIONS,
     "gen_ai.tool.type": {"function"},
 }
-
-
-def all_points(reader: InMemoryMetricReader) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(metric name, attributes) of every data point of every metric we record."""
-    data = reader.get_metrics_data()
-    for resource_metrics in data.resource_metrics if data is not None else ():
-        for scope_metrics in resource_metrics.scope_metrics:
-            for metric in scope_metrics.metrics:
-                for point in metric.data.data_points:
-                    yield metric.name, dict(point.attributes or {})
 
 
 def values_of(reader: InMemoryMetricReader, key: str) -> set[Any]:

@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from anthropic_otel._read.request_extras import request_extras
 from anthropic_otel.testing import FakeClaudeAPI
-from tests.conftest import ClientFactory, InMemoryLogExporter, call_records, user_message
+from tests.conftest import ClientFactory, InMemoryLogExporter, all_points, call_records, user_message
 
 MODEL = "claude-sonnet-4-6"
 USER = "3f1c0b9e-user-hash"
@@ -29,15 +29,7 @@ TAKES_SAMPLING = "temperature" in inspect.signature(anthropic.resources.Messages
 
 
 def metric_attribute_keys(reader: InMemoryMetricReader) -> set[str]:
-    data = reader.get_metrics_data()
-    return {
-        key
-        for resource in (data.resource_metrics if data else ())
-        for scope in resource.scope_metrics
-        for metric in scope.metrics
-        for point in metric.data.data_points
-        for key in point.attributes or {}
-    }
+    return {key for _, attributes in all_points(reader) for key in attributes}
 
 
 @pytest.mark.usefixtures("instrumented")
