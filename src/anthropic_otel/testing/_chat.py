@@ -101,20 +101,24 @@ def chat_chunks(reply: MessageReply, request: dict[str, Any]) -> list[dict[str, 
     return chunks
 
 
-def fault_and_message(reply: Reply) -> tuple[Optional[Fault], MessageReply, float]:
-    """A non-error `reply` as its fault (if any), the message to send and how long to wait first.
+Headers = Callable[[Mapping[str, Optional[str]]], dict[str, str]]
+
+
+def after_delay(reply: Reply, headers_for: Headers) -> tuple[Optional[Fault], MessageReply, dict[str, str]]:
+    """A non-error `reply` as its fault (if any), the message to send and its headers, after the
+    delay it asks for.
 
     The Messages and the chat completions endpoints answer the same replies the same way up to here.
-    The caller works out the answer's headers before it waits: `last_headers` is then always the
-    latest request's, never that of a request whose client gave up waiting and was followed by others.
+    The headers are worked out before the wait: `last_headers` is then always the latest request's,
+    never that of a request whose client gave up waiting and was followed by others.
     """
     fault = reply if isinstance(reply, Fault) else None
     message_reply = reply if isinstance(reply, MessageReply) else MessageReply()
+    headers = headers_for(message_reply.headers)
     delay = message_reply.delay + (fault.seconds if fault is not None and fault.kind == "delay" else 0.0)
-    return fault, message_reply, delay
-
-
-Headers = Callable[[Mapping[str, Optional[str]]], dict[str, str]]
+    if delay:
+        time.sleep(delay)
+    return fault, message_reply, headers
 
 
 def answer_chat(headers_for: Headers, handler: Handler, reply: Reply, request: dict[str, Any]) -> None:
@@ -126,10 +130,7 @@ def answer_chat(headers_for: Headers, handler: Handler, reply: Reply, request: d
         error = {"message": reply.message or f"fake {reply.type} ({reply.status})", "type": reply.type}
         handler.send_json(reply.status, {"error": {**error, "param": None, "code": None}}, headers_for(extra))
         return
-    fault, message_reply, delay = fault_and_message(reply)
-    headers = headers_for(message_reply.headers)
-    if delay:
-        time.sleep(delay)
+    fault, message_reply, headers = after_delay(reply, headers_for)
     if not request.get("stream"):
         handler.send_json(200, chat_completion(message_reply, request), headers)
         return

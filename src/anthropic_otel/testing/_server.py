@@ -24,7 +24,7 @@ from anthropic_otel.testing._bodies import (
     missing_tool_results,
     sse_events,
 )
-from anthropic_otel.testing._chat import answer_chat, fault_and_message
+from anthropic_otel.testing._chat import after_delay, answer_chat
 from anthropic_otel.testing._http import Handler, RecordedRequest, Server
 from anthropic_otel.testing._replies import ErrorReply, Fault, MessageReply, Reply, reply_from_json
 
@@ -186,10 +186,7 @@ class FakeClaudeAPI:
         if isinstance(reply, ErrorReply):
             self._answer_error(handler, reply)
             return
-        fault, message_reply, delay = fault_and_message(reply)
-        headers = self._headers(message_reply.headers)
-        if delay:
-            time.sleep(delay)
+        fault, message_reply, headers = after_delay(reply, self._headers)
         message = message_body(message_reply, body, self._cache, model)
         if fault is not None and fault.kind == "malformed_json":
             handler.head(200, {"content-type": "application/json", "content-length": "9", **headers})
