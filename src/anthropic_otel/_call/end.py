@@ -228,8 +228,16 @@ def _record_metrics(call: Call, outcome: Outcome, attributes: Attributes, durati
     points.setdefault("gen_ai.operation.name", call.operation.metric_operation)
     usage = body_usage(call.operation, outcome.body)
     cost = call_cost(call, outcome.body)
-    metrics = CallMetrics(points, duration, usage, call.retries, outcome.time_to_first_chunk, attributes, cost)
-    metrics.time_per_output_chunk_s = outcome.time_per_output_chunk
+    metrics = CallMetrics(
+        points,
+        duration,
+        usage,
+        call.retries,
+        outcome.time_to_first_chunk,
+        attributes,
+        cost,
+        time_per_output_chunk_s=outcome.time_per_output_chunk,
+    )
     telemetry.instruments.record(metrics, call.context)
 
 
