@@ -70,20 +70,40 @@ def test_sampling_settings_stop_sequences_and_user_id(
     assert not any(key.startswith("gen_ai.request.t") for key in metric_attribute_keys(metric_reader))
 
 
+CAPTURE = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+
+
+def redact(content: dict[str, Any]) -> dict[str, Any]:
+    """A redaction hook, named by the set-up below: it never sees stop sequences."""
+    return content
+
+
 @pytest.mark.usefixtures("instrumented")
 @pytest.mark.parametrize(
-    "instrumented", [{"env": {"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "SPAN_ONLY"}}], indirect=True
+    ("instrumented", "on_our_span"),
+    [
+        ({"env": {CAPTURE: "SPAN_ONLY"}}, True),
+        ({"env": {CAPTURE: "EVENT_ONLY"}}, False),  # content goes on events only
+        ({"env": {CAPTURE: "SPAN_ONLY", "ANTHROPIC_OTEL_CONTENT_HOOK": f"{__name__}:redact"}}, False),
+    ],
+    ids=["span", "event-only", "with-a-hook"],
+    indirect=["instrumented"],
 )
 def test_stop_sequences_are_content(
-    api: FakeClaudeAPI, make_client: ClientFactory, span_exporter: InMemorySpanExporter, sdk_tracing: bool
+    api: FakeClaudeAPI,
+    make_client: ClientFactory,
+    span_exporter: InMemorySpanExporter,
+    sdk_tracing: bool,
+    on_our_span: bool,
 ) -> None:
-    """With content capture on, our span records them; the SDK's span is left to the SDK, which
-    records them (bounded its way) only when its own content capture is on: here it is off."""
+    """Recorded on our span only when content goes on spans and no redaction hook is named (it would
+    never see them); the SDK's span is left to the SDK, which records them (bounded its way) only when
+    its own content capture is on: here it is off."""
     make_client().messages.create(
         model=MODEL, max_tokens=8, messages=user_message(), stop_sequences=["END", "\n\nHuman:"]
     )
     (span,) = span_exporter.get_finished_spans()
-    stops = None if sdk_tracing else ("END", "\n\nHuman:")
+    stops = ("END", "\n\nHuman:") if on_our_span and not sdk_tracing else None
     assert span.attributes.get("gen_ai.request.stop_sequences") == stops
 
 

@@ -142,6 +142,12 @@ class ContentCapture:
         content, hook_cut = bound({key: returned[key] for key in keys if key in returned}, self.limit)
         return content, cut or hook_cut
 
+    @property
+    def plain_on_span(self) -> bool:
+        """Whether content that no hook sees (a request's stop sequences) may go on spans as it is:
+        content goes on spans, and no redaction hook is named (loaded or not)."""
+        return self.on_span and not self.blocked and self.hook is None
+
     def tool_attributes(self, arguments: object, result: object) -> Optional[Attributes]:
         """The span attributes of a tool run's content (`gen_ai.tool.call.arguments` and `.result`),
         cut to the limit and through the hook like a call's; None when there are none to record."""

@@ -66,10 +66,9 @@ def begin(telemetry: Telemetry, client: Any, args: tuple[Any, ...], kwargs: dict
         )
         attributes.update(resource_request_attributes(operation, options.url, request))
         if operation.kind in ("message", "completion"):
-            extras = request_extras(
-                request, user_id=telemetry.settings.record_user_id, stop_sequences=telemetry.content is not None
-            )
-            attributes.update(extras)
+            content = telemetry.content
+            stops = content is not None and content.plain_on_span
+            attributes.update(request_extras(request, user_id=telemetry.settings.record_user_id, stop_sequences=stops))
         attributes.update(server_of(client))
         attributes.update(scope_attributes(telemetry, client))
         call = Call(telemetry, operation, attributes, request)

@@ -3,7 +3,8 @@
 Semconv recommends `gen_ai.request.temperature`, `top_p`, `top_k` and `stop_sequences` on every
 inference span; the SDK (1.14 to 2.15) records none of the first three, and stop sequences only with
 its content capture on: they are the application's text. So are they here: recorded only when
-content capture is on (`stop_sequences=True`), and on the SDK's span left to the SDK.
+content goes on spans and no redaction hook is named, which would never see them
+(`stop_sequences=True`), and on the SDK's span left to the SDK.
 
 The request's `metadata.user_id` is the API's own end-user id (documented as a uuid, hash or other
 opaque identifier, never a name, e-mail or phone number), recorded as the general registry's
