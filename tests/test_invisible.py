@@ -336,6 +336,9 @@ def test_a_usage_too_large_to_price_loses_only_the_cost(
     assert "anthropic.cost.usd" not in span.attributes
     durations = metric_points(metric_reader, "gen_ai.client.operation.duration")
     assert sum(point.count for point in durations) == 1
+    # No metric can take the count: it is left out, the output tokens are not.
+    tokens = metric_points(metric_reader, "gen_ai.client.token.usage")
+    assert {point.attributes["gen_ai.token.type"]: point.sum for point in tokens} == {"output": 3}
 
 
 def test_a_redaction_hook_that_raises_anything_records_no_content_and_changes_nothing(

@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 from anthropic_otel import AnthropicInstrumentor
-from anthropic_otel._metrics import usage_counts
+from anthropic_otel._read.bodies import usage_counts
 from anthropic_otel.testing import ErrorReply, FakeClaudeAPI, MessageReply
 from tests.conftest import ClientFactory, metric_points, user_message
 

@@ -21,12 +21,13 @@ from typing import Optional
 from opentelemetry.context import Context
 from opentelemetry.metrics import Histogram, Meter
 
-from anthropic_otel._read.attributes import AttributeValue, int_field, ints
-from anthropic_otel._read.attributes import field as read_field
+from anthropic_otel._read.attributes import AttributeValue
+from anthropic_otel._read.bodies import UsageCounts
+from anthropic_otel._read.headers import RATELIMIT_KINDS
 from anthropic_otel._read.pricing import COST_CATEGORIES, Cost
 from anthropic_otel._totals import MAX_SERIES, Totals, series_key
 
-__all__ = ["DURATION_BUCKETS", "TOKEN_BUCKETS", "CallMetrics", "Instruments", "ratelimit_headroom"]
+__all__ = ["DURATION_BUCKETS", "METRIC_KEYS", "TOKEN_BUCKETS", "CallMetrics", "Instruments"]
 
 TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
 DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
@@ -47,8 +48,6 @@ METRIC_KEYS = (
 # first chunk they would cost a reservoir offer each and tell nothing the duration's does not.
 NO_EXEMPLAR = Context()
 
-# Rate-limit kinds the API reports in `anthropic-ratelimit-{kind}-{limit,remaining}` headers.
-RATELIMIT_KINDS = ("requests", "tokens", "input_tokens", "output_tokens")
 # Attributes of cost points: what spend is charted by (model, route, batch or not).
 _COST_KEYS = ("gen_ai.provider.name", "gen_ai.request.model", "anthropic.route", "anthropic.batch")
 # Attributes of the headroom gauge: limits are per model and per server, nothing finer.
@@ -66,19 +65,81 @@ class CallMetrics:
 
     attributes: dict[str, AttributeValue]
     duration_s: float
-    usage: object = None
+    counts: Optional[UsageCounts] = None
     retries: int = 0
     time_to_first_chunk_s: Optional[float] = None
     outcome: Mapping[str, AttributeValue] = field(default_factory=dict)
     cost: Optional[Cost] = None
     time_per_output_chunk_s: Optional[float] = None
+    headroom: Mapping[str, float] = field(default_factory=dict)  # share left of each rate limit
 
 
-def _seconds(meter: Meter, name: str, description: str) -> Histogram:
-    """A histogram of seconds, with semconv's advisory buckets for durations."""
-    return meter.create_histogram(
-        name, unit="s", description=description, explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS)
-    )
+# The histograms of seconds (semconv's advisory buckets for durations): attribute, name, description.
+_SECONDS = (
+    (
+        "duration",
+        "gen_ai.client.operation.duration",
+        "Duration of GenAI client operations (Claude API calls), retries included.",
+    ),
+    (
+        "time_to_first_chunk",
+        "gen_ai.client.operation.time_to_first_chunk",
+        "Time from the call to the first content chunk of a streamed response.",
+    ),
+    (
+        "time_per_output_chunk",
+        "gen_ai.client.operation.time_per_output_chunk",
+        "Mean time between output chunks of a streamed response, one point per stream.",
+    ),
+    (
+        "invoke_agent_duration",
+        "gen_ai.invoke_agent.duration",
+        "Duration of tool runner loops (agent invocations), from the first step to the end.",
+    ),
+    ("execute_tool_duration", "gen_ai.execute_tool.duration", "Duration of tool runs inside tool runner loops."),
+)
+# The counters summed in process (`totals`: many points per call, no exemplars needed), and the
+# headroom gauge (its last value): attribute, name (after `anthropic.client.`), unit, description.
+_TOTALS = (
+    ("cache_tokens", "cache.tokens", "{token}", "Prompt-cache tokens: read, or written with a 5-minute or 1-hour TTL."),
+    (
+        "cost",
+        "cost",
+        "USD",
+        "What calls cost at published prices, by category (input, cache_write, cache_read, output).",
+    ),
+    (
+        "cache_savings",
+        "cache.savings",
+        "USD",
+        "What the prompt cache saved: cache reads priced as uncached input, minus their price.",
+    ),
+    (
+        "server_tools",
+        "server_tool.requests",
+        "{request}",
+        "Server tools the model used (web search, web fetch, code execution), by tool and model.",
+    ),
+    (
+        "unpriced",
+        "cost.unpriced",
+        "{call}",
+        "Calls whose model has no price, so no cost was recorded (add it to a price file).",
+    ),
+    (
+        "batch_results",
+        "batch.results",
+        "{result}",
+        "Message Batch results read, by type (succeeded, errored, canceled, expired).",
+    ),
+    (
+        "diagnostics",
+        "diagnostics",
+        "{diagnostic}",
+        "Calls that showed a known failure signature, by diagnostic code (see the README's checklist).",
+    ),
+)
+_HEADROOM = "Share of the rate limit still available after the last call (0 = the next call gets a 429)."
 
 
 class Instruments:
@@ -89,6 +150,19 @@ class Instruments:
     second `instrument()` with the same meter provider would never be read. So the instruments of
     a meter are made once and shared (`of`); their totals keep counting, as cumulative counters must.
     """
+
+    duration: Histogram
+    time_to_first_chunk: Histogram
+    time_per_output_chunk: Histogram
+    invoke_agent_duration: Histogram
+    execute_tool_duration: Histogram
+    cache_tokens: Totals
+    cost: Totals
+    cache_savings: Totals
+    server_tools: Totals
+    unpriced: Totals
+    batch_results: Totals
+    diagnostics: Totals
 
     @classmethod
     def of(cls, meter: Meter) -> Instruments:
@@ -103,95 +177,31 @@ class Instruments:
 
     def __init__(self, meter: Meter) -> None:
         self._series: dict[tuple[tuple[str, AttributeValue], ...], _Series] = {}
-        self.duration = _seconds(
-            meter,
-            "gen_ai.client.operation.duration",
-            "Duration of GenAI client operations (Claude API calls), retries included.",
-        )
+        for attribute, name, description in _SECONDS:
+            buckets = list(DURATION_BUCKETS)
+            histogram = meter.create_histogram(
+                name, unit="s", description=description, explicit_bucket_boundaries_advisory=buckets
+            )
+            setattr(self, attribute, histogram)
         self.token_usage = meter.create_histogram(
             "gen_ai.client.token.usage",
             unit="{token}",
             description="Tokens per call; input includes cache reads and writes.",
             explicit_bucket_boundaries_advisory=list(TOKEN_BUCKETS),
         )
-        self.time_to_first_chunk = _seconds(
-            meter,
-            "gen_ai.client.operation.time_to_first_chunk",
-            "Time from the call to the first content chunk of a streamed response.",
-        )
-        self.time_per_output_chunk = _seconds(
-            meter,
-            "gen_ai.client.operation.time_per_output_chunk",
-            "Mean time between output chunks of a streamed response, one point per stream.",
-        )
-        self.invoke_agent_duration = _seconds(
-            meter,
-            "gen_ai.invoke_agent.duration",
-            "Duration of tool runner loops (agent invocations), from the first step to the end.",
-        )
-        self.execute_tool_duration = _seconds(
-            meter, "gen_ai.execute_tool.duration", "Duration of tool runs inside tool runner loops."
-        )
         self.retries = meter.create_counter(
             "anthropic.client.retries",
             unit="{retry}",
             description="Requests the SDK sent again (retries) within calls.",
         )
-        # Summed in process (see `totals`): many points per call, no exemplars needed.
-        self.cache_tokens = Totals.counter(
-            meter,
-            "anthropic.client.cache.tokens",
-            unit="{token}",
-            description="Prompt-cache tokens: read, or written with a 5-minute or 1-hour TTL.",
-        )
-        self.cost = Totals.counter(
-            meter,
-            "anthropic.client.cost",
-            unit="USD",
-            description="What calls cost at published prices, by category (input, cache_write, cache_read, output).",
-        )
-        self.cache_savings = Totals.counter(
-            meter,
-            "anthropic.client.cache.savings",
-            unit="USD",
-            description="What the prompt cache saved: cache reads priced as uncached input, minus their price.",
-        )
-        self.server_tools = Totals.counter(
-            meter,
-            "anthropic.client.server_tool.requests",
-            unit="{request}",
-            description="Server tools the model used (web search, web fetch, code execution), by tool and model.",
-        )
-        self.unpriced = Totals.counter(
-            meter,
-            "anthropic.client.cost.unpriced",
-            unit="{call}",
-            description="Calls whose model has no price, so no cost was recorded (add it to a price file).",
-        )
-        self.batch_results = Totals.counter(
-            meter,
-            "anthropic.client.batch.results",
-            unit="{result}",
-            description="Message Batch results read, by type (succeeded, errored, canceled, expired).",
-        )
-        self.diagnostics = Totals.counter(
-            meter,
-            "anthropic.client.diagnostics",
-            unit="{diagnostic}",
-            description="Calls that showed a known failure signature, by diagnostic code (see the README's checklist).",
-        )
-        self.ratelimit_headroom = Totals.last_value(
-            meter,
-            "anthropic.client.ratelimit.headroom",
-            unit="1",
-            description="Share of the rate limit still available after the last call (0 = the next call gets a 429).",
-        )
+        for attribute, name, unit, description in _TOTALS:
+            setattr(self, attribute, Totals.counter(meter, f"anthropic.client.{name}", unit, description))
+        self.ratelimit_headroom = Totals.last_value(meter, "anthropic.client.ratelimit.headroom", "1", _HEADROOM)
 
-    def record(self, call: CallMetrics, context: Optional[Context] = None) -> None:
+    def record_call(self, call: CallMetrics, context: Optional[Context] = None) -> None:
         """Record one finished call. `context` carries the span so that exemplars link to it."""
-        series = self._series_of(call.attributes)
-        headroom = ratelimit_headroom(call.outcome)
-        for kind, share in headroom.items():
+        series = self._record_usage(call.attributes, call.counts, call.cost)
+        for kind, share in call.headroom.items():
             self.ratelimit_headroom.update(share, series.headroom[kind])
         self.duration.record(call.duration_s, series.attributes, context=context)
         if call.retries:
@@ -200,42 +210,40 @@ class Instruments:
             self.time_to_first_chunk.record(call.time_to_first_chunk_s, series.attributes, context=NO_EXEMPLAR)
         if call.time_per_output_chunk_s is not None:
             self.time_per_output_chunk.record(call.time_per_output_chunk_s, series.attributes, context=NO_EXEMPLAR)
-        if call.usage is not None:
-            self._record_usage(series, call.usage, call.cost)
         executions = call.outcome.get(_CODE_EXECUTIONS)
         if isinstance(executions, int) and executions > 0:
             self.server_tools.update(executions, series.tools["code_execution"])
 
     def record_tokens(
-        self, usage: object, attributes: Mapping[str, AttributeValue], cost: Optional[Cost]
-    ) -> dict[str, int]:
-        """Token, cache and cost metrics of one usage object (a call's, or a batch result's);
-        returns the `input` and `output` token counts recorded."""
-        return self._record_usage(self._series_of(attributes), usage, cost)
+        self, counts: UsageCounts, attributes: Mapping[str, AttributeValue], cost: Optional[Cost]
+    ) -> None:
+        """Token, cache and cost metrics of what one usage counts (a batch result's, a session's)."""
+        self._record_usage(attributes, counts, cost)
 
-    def _record_usage(self, series: _Series, usage: object, cost: Optional[Cost]) -> dict[str, int]:
+    def _record_usage(
+        self, attributes: Mapping[str, AttributeValue], counts: Optional[UsageCounts], cost: Optional[Cost]
+    ) -> _Series:
+        """The series of `attributes`, with the token, cache and cost metrics of `counts` recorded on it."""
+        series = self._series_of(attributes)
+        if counts is None:
+            return series
         if cost is None:
             self.unpriced.update(1, series.unpriced)
         else:
             keys = series.cost[cost.batch]
-            for category, usd in cost.by_category().items():
+            for category, usd in zip(COST_CATEGORIES, cost.amounts):
                 if usd:
                     self.cost.update(usd, keys[category])
             if cost.cache_saving:
                 self.cache_savings.update(cost.cache_saving, series.saving[cost.batch])
-        tokens, cache = usage_counts(usage)
-        for token_type, count in tokens.items():
+        for token_type, count in counts.tokens.items():
             self.token_usage.record(count, series.tokens[token_type], context=NO_EXEMPLAR)
-        for operation, count in cache.items():
+        for operation, count in counts.cache.items():
             if count:
                 self.cache_tokens.update(count, series.cache[operation])
-        tools = read_field(usage, "server_tool_use")
-        if tools is not None:
-            for tool in ("web_search", "web_fetch"):
-                requests = int_field(tools, f"{tool}_requests")
-                if requests:
-                    self.server_tools.update(requests, series.tools[tool])
-        return tokens
+        for tool, requests in counts.tools.items():
+            self.server_tools.update(requests, series.tools[tool])
+        return series
 
     def _series_of(self, attributes: Mapping[str, AttributeValue]) -> _Series:
         key = tuple(attributes.items())
@@ -279,42 +287,3 @@ class _Series:
         self.tools = {tool: series_key({**scope, "anthropic.server_tool.name": tool}) for tool in SERVER_TOOLS}
         headroom = {key: attributes[key] for key in _HEADROOM_KEYS if key in attributes}
         self.headroom = {kind: series_key({**headroom, "anthropic.ratelimit.type": kind}) for kind in RATELIMIT_KINDS}
-
-
-_CACHE_SPLIT = ("ephemeral_1h_input_tokens", "ephemeral_5m_input_tokens")
-
-
-def usage_counts(usage: object) -> tuple[dict[str, int], dict[str, int]]:
-    """The token counts of a usage object, its fields read once: `input` (uncached + cache read +
-    cache write) and `output` tokens; and cache reads and writes by TTL (writes without the 5m/1h
-    split count as 5-minute writes)."""
-    uncached, read_count, written_count, output = ints(
-        usage, "input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens"
-    )
-    tokens: dict[str, int] = {}
-    if uncached is not None:
-        tokens["input"] = max(0, uncached + (read_count or 0) + (written_count or 0))
-    if output is not None:
-        tokens["output"] = max(0, output)
-    read, written = max(0, read_count or 0), max(0, written_count or 0)
-    split = read_field(usage, "cache_creation")
-    one_hour, five_minutes = (None, None) if split is None else ints(split, *_CACHE_SPLIT)
-    if one_hour is None and five_minutes is None:
-        return tokens, {"read": read, "write_5m": written, "write_1h": 0}
-    return tokens, {"read": read, "write_5m": max(0, five_minutes or 0), "write_1h": max(0, one_hour or 0)}
-
-
-def ratelimit_headroom(attributes: Mapping[str, object]) -> dict[str, float]:
-    """Remaining share (0..1) of each rate limit, from a call's `anthropic.ratelimit.*` attributes."""
-    shares: dict[str, float] = {}
-    for kind, limit_key, remaining_key in _RATELIMIT_KEYS:
-        limit = attributes.get(limit_key)
-        remaining = attributes.get(remaining_key)
-        if isinstance(limit, int) and isinstance(remaining, int) and limit > 0:
-            shares[kind] = min(max(remaining / limit, 0.0), 1.0)
-    return shares
-
-
-_RATELIMIT_KEYS = tuple(
-    (kind, f"anthropic.ratelimit.{kind}.limit", f"anthropic.ratelimit.{kind}.remaining") for kind in RATELIMIT_KINDS
-)

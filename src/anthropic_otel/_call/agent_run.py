@@ -13,15 +13,16 @@ our span on SDKs before 1.14, the SDK's own after (`totals_on`, just before the 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from contextvars import ContextVar
-from typing import Any, Optional
+from typing import Optional
 
 from opentelemetry.trace import Span
 
 from anthropic_otel._call.call import Call
-from anthropic_otel._call.outcome import Outcome, call_cost
-from anthropic_otel._read.attributes import Attributes, AttributeValue, int_field
-from anthropic_otel._read.bodies import body_usage
+from anthropic_otel._read.attributes import Attributes, AttributeValue
+from anthropic_otel._read.bodies import UsageCounts
+from anthropic_otel._read.pricing import Cost
 from anthropic_otel._telemetry import Telemetry
 
 __all__ = ["RUN", "AgentRun", "add_call", "totals_on"]
@@ -46,14 +47,12 @@ class AgentRun:
         self.cost = 0.0
         self.unpriced = False
 
-    def add(self, usage: object, cost: Any) -> None:
-        """One model call of the run ended, having spent `usage` at `cost` (None: unpriced)."""
+    def add(self, tokens: Mapping[str, int], cost: Optional[Cost]) -> None:
+        """One model call of the run ended, having spent `tokens` (`input`, cache included, and `output`)
+        at `cost` (None: unpriced)."""
         self.calls += 1
-        uncached = int_field(usage, "input_tokens")
-        if uncached is not None:
-            read = int_field(usage, "cache_read_input_tokens") or 0
-            self.input_tokens += uncached + read + (int_field(usage, "cache_creation_input_tokens") or 0)
-        self.output_tokens += int_field(usage, "output_tokens") or 0
+        self.input_tokens += tokens.get("input", 0)
+        self.output_tokens += tokens.get("output", 0)
         if cost is None:
             self.unpriced = True
         else:
@@ -82,11 +81,11 @@ class AgentRun:
         telemetry.instruments.invoke_agent_duration.record(time.perf_counter() - self.start_s, points)
 
 
-def add_call(call: Call, outcome: Outcome) -> None:
-    """A model call made inside a run ended: its usage and cost go into the run's totals."""
+def add_call(call: Call, counts: Optional[UsageCounts], cost: Optional[Cost]) -> None:
+    """A model call made inside a run ended, having spent `counts` at `cost`: into the run's totals."""
     run = call.run
     if run is not None and call.operation.is_generation:
-        run.add(body_usage(call.operation, outcome.body), call_cost(call, outcome.body))
+        run.add(counts.tokens if counts is not None else {}, cost)
 
 
 def totals_on(span: Optional[Span], run: Optional[AgentRun]) -> None:

@@ -26,6 +26,7 @@ from anthropic_otel._call.watch import Recorder, watch
 from anthropic_otel._cardinality import bound_models
 from anthropic_otel._metrics import METRIC_KEYS
 from anthropic_otel._read.attributes import Attributes, field, int_field
+from anthropic_otel._read.bodies import usage_counts
 
 __all__ = ["BATCH_RESULT_EVENT", "RESULT_TYPES", "BatchResultsRecorder", "watch_batch_results"]
 
@@ -94,12 +95,14 @@ class BatchResultsRecorder(Recorder):
             bounded = telemetry.models.admit(model)
             scope = {**scope, "gen_ai.request.model": bounded, "gen_ai.response.model": bounded}
             cost = telemetry.cost(model, usage, batch=True) if usage is not None else None
-        counts = telemetry.instruments.record_tokens(
-            usage, {**scope, "gen_ai.operation.name": "chat", "anthropic.batch": True}, cost
+        counts = usage_counts(usage)
+        telemetry.instruments.record_tokens(
+            counts, {**scope, "gen_ai.operation.name": "chat", "anthropic.batch": True}, cost
         )
-        self.input_tokens += counts.get("input", 0)
-        self.output_tokens += counts.get("output", 0)
-        for token_type, count in counts.items():
+        tokens = counts.tokens
+        self.input_tokens += tokens.get("input", 0)
+        self.output_tokens += tokens.get("output", 0)
+        for token_type, count in tokens.items():
             attributes[f"gen_ai.usage.{token_type}_tokens"] = count
         cache_read = int_field(usage, "cache_read_input_tokens")
         if cache_read is not None:

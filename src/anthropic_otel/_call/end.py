@@ -1,61 +1,54 @@
 """The end of a call: its span, its metrics, its record and its content, exactly once. Never raises.
 
-Every way a call ends arrives at `end(call, outcome)`: a call that returned or raised, a stream or
+Every way a call ends arrives at `end(call, ending)`: a call that returned or raised, a stream or
 batch results read to their end, closed, broken off or dropped, a raw body parsed or dropped, a
-chat completion through the `openai` SDK. `call.ended` makes the first one the only one.
+chat completion through the `openai` SDK. `call.ended` makes the first one the only one. Whoever
+saw the call end has read its outcome already (`outcome.read`): here it is only written out, one
+way down: the call's own layer (a tool runner's totals, a session's usage), then its span, content,
+metrics and record, each handed values, none calling back.
 
-Each step runs on its own, so that one that fails (a price that overflows, a content hook that
-raises) loses only its own telemetry: our span, when we made one, is ended in a `finally`, and the
-metrics and the record are made whatever happened to the span. `annotate` is the one place that
-decides what goes on a span at the end of a call, ours or the SDK's own (`sdk_span`).
+Each step runs on its own, so that one that fails (a content hook that raises) loses only its own
+telemetry: our span, when we made one, is ended in a `finally`, and the metrics and the record are
+made whatever happened to the span. `annotate` is the one place that decides what goes on a span at
+the end of a call, ours or the SDK's own (`sdk_span`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Optional
+from typing import Optional
 
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from anthropic_otel._call.agent_run import add_call
 from anthropic_otel._call.call import Call
-from anthropic_otel._call.outcome import Outcome, call_cost, outcome_attributes
+from anthropic_otel._call.outcome import Ending, Outcome
 from anthropic_otel._call.sessions import SESSION_KINDS, record_session_usage
-from anthropic_otel._cardinality import bound_models
 from anthropic_otel._content_capture import CONTENT_EVENT
-from anthropic_otel._metrics import METRIC_KEYS, CallMetrics
-from anthropic_otel._read.attributes import Attributes, url_attributes
-from anthropic_otel._read.bodies import body_usage
+from anthropic_otel._metrics import CallMetrics
+from anthropic_otel._read.attributes import Attributes
 from anthropic_otel._records import call_record
-from anthropic_otel._telemetry import Telemetry
 
-__all__ = ["abandon", "annotate", "annotate_sdk_span", "end", "metric_attributes", "set_end_status"]
+__all__ = ["abandon", "annotate", "end", "set_end_status"]
 
 log = logging.getLogger("anthropic_otel.lifecycle")
 
 _OK, _ERROR = Status(StatusCode.OK), Status(StatusCode.ERROR)  # immutable, so shared by every call
 
 
-def end(call: Call, outcome: Outcome) -> None:
-    """End `call` with `outcome`, unless it has ended already. Never raises."""
+def end(call: Call, ending: Ending) -> None:
+    """End `call` as `ending` says, unless it has ended already. Never raises."""
     if call.ended:
         return
     call.ended = True
-    attributes: Attributes = {}
-    try:
-        attributes = outcome_attributes(call, outcome)
-    except Exception:
-        log.debug("anthropic-otel: could not read a call's outcome", exc_info=True)
+    outcome = ending.outcome
+    context = call.context
+    _totals(call, ending)
     span: Optional[Span] = call.span  # ended in the `finally`, whatever fails before
     try:
         span = _span_to_end(call)
-        if span is not None:
-            annotate(call, span, outcome, attributes, own=True)
-        elif call.sdk_span is not None:
-            _annotate_sdk_span(call, outcome, attributes)
-        else:
-            _diagnose(call, outcome, None)
+        annotate(call, span or call.sdk_span, ending, own=span is not None)
     except Exception:
         log.debug("anthropic-otel: could not record the end of a call on its span", exc_info=True)
     finally:
@@ -67,27 +60,59 @@ def end(call: Call, outcome: Outcome) -> None:
         except Exception:
             log.debug("anthropic-otel: could not end a call's span", exc_info=True)
     duration = time.perf_counter() - call.start_s
-    try:
-        _record_metrics(call, outcome, attributes, duration)
-    except Exception:
-        log.debug("anthropic-otel: could not record a call's metrics", exc_info=True)
+    call_log = call.telemetry.call_log
+    everything: Attributes = {}
+    event: Optional[Attributes] = None
+    if call_log.wanted:
+        everything = {**call.attributes, **ending.attributes}
+        content = call.content
+        if content is not None and content.capture.on_event:
+            try:
+                event = content.event_attributes(everything, outcome.body)
+            except Exception:
+                log.debug("anthropic-otel: could not read a call's content event", exc_info=True)
+    if ending.points is not None:
+        try:
+            call.telemetry.instruments.record_call(
+                CallMetrics(
+                    ending.points,
+                    duration,
+                    ending.counts,
+                    call.retries,
+                    outcome.time_to_first_chunk,
+                    ending.attributes,
+                    ending.cost,
+                    outcome.time_per_output_chunk,
+                    ending.headroom,
+                ),
+                context,
+            )
+        except Exception:
+            log.debug("anthropic-otel: could not record a call's metrics", exc_info=True)
+    if call_log.wanted:
+        try:
+            call_log.emit(call_record(everything, duration), context)
+            if event is not None:
+                call_log.emit_event(CONTENT_EVENT, event, context, failed=False, json_line=False)
+        except Exception:
+            log.debug("anthropic-otel: could not emit a call's record", exc_info=True)
+    # A result's recorder and its call hold each other: let go, so that both are freed with the result
+    # by reference counting, not left to the cycle collector (a soak run found them outliving it).
+    call.watcher = None
+
+
+def _totals(call: Call, ending: Ending) -> None:
+    """What the call adds to what holds it: its tool runner loop's totals, its session's usage."""
     if call.run is not None:
         try:
-            add_call(call, outcome)
+            add_call(call, ending.counts, ending.cost)
         except Exception:
             log.debug("anthropic-otel: could not add a call to its tool runner's totals", exc_info=True)
     if call.operation.kind in SESSION_KINDS:
         try:
-            record_session_usage(call, outcome)
+            record_session_usage(call, ending.outcome)
         except Exception:
             log.debug("anthropic-otel: could not record a session's usage", exc_info=True)
-    try:
-        _emit_records(call, outcome, attributes, duration)
-    except Exception:
-        log.debug("anthropic-otel: could not emit a call's record", exc_info=True)
-    # A result's recorder and its call hold each other: let go, so that both are freed with the result
-    # by reference counting, not left to the cycle collector (a soak run found them outliving it).
-    call.watcher = None
 
 
 def abandon(call: Call) -> None:
@@ -119,17 +144,6 @@ def _span_to_end(call: Call) -> Optional[Span]:
     return span
 
 
-def annotate_sdk_span(call: Call, outcome: Outcome) -> None:
-    """Put `outcome` on the SDK's own span of `call` (1.14+), once, before the SDK records and ends it.
-
-    For most calls that is when the SDK hands its span over (`sdk_span.enrich`); for a result read
-    later, when the SDK is about to end the span at the end of its body, or at the call's own end
-    if that comes first (a stream dropped unread). The SDK's values win where both set a key: it
-    sets them after this.
-    """
-    _annotate_sdk_span(call, outcome, outcome_attributes(call, outcome))
-
-
 # What the SDK's own tracing (1.14 to 2.15) records on a call's span itself: on its span ours would be
 # written twice, or overwrite a value the SDK set earlier (time to first chunk), or add what the SDK
 # chose to leave out (a stop reason it could not accumulate). Only what it leaves out goes on.
@@ -158,31 +172,35 @@ SDK_KEYS = frozenset(
 )
 
 
-def _annotate_sdk_span(call: Call, outcome: Outcome, attributes: Attributes) -> None:
-    span = call.sdk_span
-    if span is not None and span.is_recording() and not call.sdk_annotated:
+def annotate(call: Call, span: Optional[Span], ending: Ending, *, own: bool) -> None:
+    """Put the end of `call` on `span` (still open): attributes, diagnostics, content; on our own span
+    also the URL and the status. The one place that decides it, for both paths.
+
+    On the SDK's own span (1.14+) only what the SDK leaves out goes on, once: for most calls when the
+    SDK hands its span over (`sdk_span.enrich`); for a result read later, when the SDK is about to end
+    the span at the end of its body, or at the call's own end if that comes first (a stream dropped
+    unread). The SDK's values win where both set a key: it sets them after this.
+    """
+    outcome = ending.outcome
+    if span is not None and not own and span.is_recording():
+        if call.sdk_annotated:
+            span = None
         call.sdk_annotated = True
-        ours = {key: value for key, value in attributes.items() if key not in SDK_KEYS}
-        annotate(call, span, outcome, ours, own=False)
-    else:
-        _diagnose(call, outcome, None)
-
-
-def annotate(call: Call, span: Span, outcome: Outcome, attributes: Attributes, *, own: bool) -> None:
-    """Put the end of `call` on `span` (still open): attributes, content, diagnostics; on our own span
-    also the URL and the status (the SDK sets its own). The one place that decides it, for both paths."""
-    if not span.is_recording():
+    if span is None or not span.is_recording():
         _diagnose(call, outcome, None)
         return
-    if own and call.attempt_url:
-        span.set_attributes(_url_attributes(call))
-    span.set_attributes(attributes)
+    if own:
+        if ending.url:
+            span.set_attributes(ending.url)
+        span.set_attributes(ending.attributes)
+    else:
+        span.set_attributes({key: value for key, value in ending.attributes.items() if key not in SDK_KEYS})
+    _diagnose(call, outcome, span)
+    if own:
+        set_end_status(span, ending.attributes, outcome, has_end=not call.operation.is_event_stream)
     content = call.content
     if content is not None and (content.capture.on_span if own else content.on_sdk_span):
         content.set_on_span(span, outcome.body)
-    _diagnose(call, outcome, span)
-    if own:
-        set_end_status(span, attributes, outcome, has_end=not call.operation.is_event_stream)
 
 
 def _diagnose(call: Call, outcome: Outcome, span: Optional[Span]) -> None:
@@ -191,22 +209,6 @@ def _diagnose(call: Call, outcome: Outcome, span: Optional[Span]) -> None:
         call.telemetry.diagnostics.on_outcome(
             diagnosis, call.request, outcome.body, outcome.error, outcome.response, span=span, context=call.context
         )
-
-
-def _url_attributes(call: Call) -> Attributes:
-    url = call.attempt_url
-    if isinstance(url, str):  # the `openai` SDK's URL, as text
-        scheme, _, rest = url.partition("://")
-        netloc, slash, path_query = rest.partition("/")
-        path, _, query = (slash + path_query).partition("?")
-        return url_attributes(scheme, netloc, path, query, call.operation.query_params)
-    return url_attributes(
-        url.scheme,
-        url.netloc.decode("ascii"),
-        url.raw_path.partition(b"?")[0].decode("ascii"),
-        url.query.decode("ascii"),
-        call.operation.query_params,
-    )
 
 
 def set_end_status(span: Span, attributes: Attributes, outcome: Outcome, *, has_end: bool = True) -> None:
@@ -220,50 +222,3 @@ def set_end_status(span: Span, attributes: Attributes, outcome: Outcome, *, has_
         span.set_status(_ERROR)
     elif outcome.error is None and attributes.get("anthropic.stream.completed") is not False and has_end:
         span.set_status(_OK)
-
-
-def _record_metrics(call: Call, outcome: Outcome, attributes: Attributes, duration: float) -> None:
-    telemetry = call.telemetry
-    points = metric_attributes(telemetry, call.attributes, attributes)
-    points.setdefault("gen_ai.operation.name", call.operation.metric_operation)
-    usage = body_usage(call.operation, outcome.body)
-    cost = call_cost(call, outcome.body)
-    metrics = CallMetrics(
-        points,
-        duration,
-        usage,
-        call.retries,
-        outcome.time_to_first_chunk,
-        attributes,
-        cost,
-        time_per_output_chunk_s=outcome.time_per_output_chunk,
-    )
-    telemetry.instruments.record(metrics, call.context)
-
-
-def metric_attributes(telemetry: Telemetry, attributes: Attributes, outcome: Attributes) -> Attributes:
-    """A finished call's metric attributes: the span's low-cardinality keys, the response model and
-    error type from its outcome, with models and error types capped (`cardinality`)."""
-    chosen = {key: attributes[key] for key in METRIC_KEYS if key in attributes}
-    model = outcome.get("gen_ai.response.model")
-    if model is not None:
-        chosen["gen_ai.response.model"] = model
-    bound_models(chosen, telemetry.models)
-    failure = outcome.get("error.type")
-    if isinstance(failure, str):
-        chosen["error.type"] = telemetry.error_types.admit(failure)
-    return chosen
-
-
-def _emit_records(call: Call, outcome: Outcome, attributes: Attributes, duration: float) -> None:
-    """The call's `anthropic.call` record and, when content goes to events, its content event."""
-    call_log = call.telemetry.call_log
-    if not call_log.wanted:
-        return
-    everything: dict[str, Any] = {**call.attributes, **attributes}
-    call_log.emit(call_record(everything, duration), call.context)
-    content = call.content
-    if content is not None and content.capture.on_event:
-        event = content.event_attributes(everything, outcome.body)
-        if event is not None:
-            call_log.emit_event(CONTENT_EVENT, event, call.context, failed=False, json_line=False)

@@ -1,9 +1,11 @@
-"""How a call ended (`Outcome`, frozen), and the attributes and cost that follow from it.
+"""How a call ended (`Outcome`, frozen), and what follows from it, read once (`read`: an `Ending`).
 
 Every way a call ends (it returned, it raised, its stream or body was read, closed or dropped)
-is described by one `Outcome`; `outcome_attributes` turns it into the attributes that go on the
-call's span, whichever span that is (ours, or the SDK's own on 1.14+), its record and its metric
-points, so the same call carries the same keys on every path. What both span paths ask for
+is described by one `Outcome`. Whoever saw the call end reads it (`read`) into an `Ending`: the
+attributes that go on the call's span, whichever span that is (ours, or the SDK's own on 1.14+),
+and its record; its metric attributes, usage and cost. `end.end` then only writes the `Ending` out,
+so the same call carries the same keys on every path and nothing is read twice on the way down
+(the SDK's own tracing works so too: a frozen result, then one end). What both span paths ask for
 (headers, body attributes, cost) is worked out once per call (`Call.once`).
 """
 
@@ -11,19 +13,31 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any, NamedTuple, Optional
 
 from anthropic_otel._call.call import Call
-from anthropic_otel._read.attributes import Attributes, error_type, field
-from anthropic_otel._read.bodies import body_attributes, body_model, body_usage
-from anthropic_otel._read.headers import header_attributes, header_pairs
+from anthropic_otel._cardinality import bound_models
+from anthropic_otel._metrics import METRIC_KEYS
+from anthropic_otel._read.attributes import Attributes, AttributeValue, error_type, field, url_attributes
+from anthropic_otel._read.bodies import UsageCounts, body_attributes, body_model, body_usage, usage_counts
+from anthropic_otel._read.headers import header_attributes, header_pairs, ratelimit_headroom
 from anthropic_otel._read.pricing import Cost
 
-__all__ = ["Outcome", "ResponseHead", "call_cost", "final_response", "outcome_attributes", "response_body"]
+__all__ = [
+    "Ending",
+    "Outcome",
+    "ResponseHead",
+    "final_response",
+    "read",
+    "response_body",
+    "response_header_attributes",
+]
 
 log = logging.getLogger("anthropic_otel.lifecycle")
 
 _NOTHING: Attributes = {}
+_NOTHING_LEFT: Mapping[str, float] = {}
 
 
 class Outcome(NamedTuple):
@@ -69,6 +83,88 @@ class ResponseHead(NamedTuple):
         if response is None or isinstance(response, ResponseHead):
             return response
         return cls(response.status_code, list(header_pairs(response.headers)))
+
+
+class Ending(NamedTuple):
+    """A call's end, read: what its `outcome` means for its span, metrics and record.
+
+    `attributes` go on the span and the record; `url` on a span of ours (the SDK sets its own);
+    `points` are the call's metric attributes (low-cardinality, models and error types capped);
+    `counts` (of its usage) and `cost` feed the token and cost metrics and a tool runner's totals;
+    `headroom` is the share left of each rate limit.
+    """
+
+    outcome: Outcome
+    attributes: Attributes
+    url: Attributes = _NOTHING
+    points: Optional[dict[str, AttributeValue]] = None
+    counts: Optional[UsageCounts] = None
+    cost: Optional[Cost] = None
+    headroom: Mapping[str, float] = _NOTHING_LEFT
+
+
+def read(call: Call, outcome: Outcome, *, metrics: bool = True) -> Ending:
+    """Read `outcome` once into an `Ending` for `end.end`; `metrics=False` reads only what a span takes
+    (for the SDK's own span, whose call's metrics come at its end). Never raises: a part that cannot
+    be read is left out (a count of 10**400 loses the call its cost), and the rest still goes out."""
+    attributes: Attributes = _NOTHING
+    url: Attributes = _NOTHING
+    try:
+        attributes = outcome_attributes(call, outcome)
+        if call.attempt_url is not None and call.sdk_span is None:  # only a span of ours takes the URL
+            url = _url_attributes(call)
+    except Exception:
+        log.debug("anthropic-otel: could not read a call's outcome", exc_info=True)
+    if not metrics:
+        return Ending(outcome, attributes, url)
+    points: Optional[dict[str, AttributeValue]] = None
+    counts: Optional[UsageCounts] = None
+    cost: Optional[Cost] = None
+    headroom: Mapping[str, float] = _NOTHING_LEFT
+    try:
+        points = metric_points(call, attributes)
+        headroom = ratelimit_headroom(attributes)
+        body = outcome.body
+        usage = None if body is None else body_usage(call.operation, body)
+        if usage is not None:
+            counts = usage_counts(usage)
+            cost = call_cost(call, body)
+    except Exception:
+        log.debug("anthropic-otel: could not read a call's metrics", exc_info=True)
+    return Ending(outcome, attributes, url, points, counts, cost, headroom)
+
+
+def metric_points(call: Call, outcome: Attributes) -> dict[str, AttributeValue]:
+    """A finished call's metric attributes: the span's low-cardinality keys, the response model and
+    error type from its outcome, with models and error types capped (`cardinality`)."""
+    attributes = call.attributes
+    chosen = {key: attributes[key] for key in METRIC_KEYS if key in attributes}
+    model = outcome.get("gen_ai.response.model")
+    if model is not None:
+        chosen["gen_ai.response.model"] = model
+    telemetry = call.telemetry
+    bound_models(chosen, telemetry.models)
+    failure = outcome.get("error.type")
+    if isinstance(failure, str):
+        chosen["error.type"] = telemetry.error_types.admit(failure)
+    chosen.setdefault("gen_ai.operation.name", call.operation.metric_operation)
+    return chosen
+
+
+def _url_attributes(call: Call) -> Attributes:
+    url = call.attempt_url
+    if isinstance(url, str):  # the `openai` SDK's URL, as text
+        scheme, _, rest = url.partition("://")
+        netloc, slash, path_query = rest.partition("/")
+        path, _, query = (slash + path_query).partition("?")
+        return url_attributes(scheme, netloc, path, query, call.operation.query_params)
+    return url_attributes(
+        url.scheme,
+        url.netloc.decode("ascii"),
+        url.raw_path.partition(b"?")[0].decode("ascii"),
+        url.query.decode("ascii"),
+        call.operation.query_params,
+    )
 
 
 def outcome_attributes(call: Call, outcome: Outcome) -> Attributes:

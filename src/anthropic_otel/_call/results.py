@@ -21,7 +21,7 @@ from anthropic_otel._call.call import Call
 from anthropic_otel._call.end import abandon, end
 from anthropic_otel._call.event_stream import watch_event_stream
 from anthropic_otel._call.message_stream import watch_stream
-from anthropic_otel._call.outcome import Outcome, ResponseHead, final_response, response_body
+from anthropic_otel._call.outcome import Outcome, ResponseHead, final_response, read, response_body
 from anthropic_otel._call.watch import Recorder
 
 __all__ = ["adopt", "closed", "parsed"]
@@ -50,7 +50,7 @@ def adopt(call: Call, result: Any) -> None:
     except Exception:
         log.debug("anthropic-otel: could not read what a call returned", exc_info=True)
         outcome = Outcome(call.response)
-    end(call, outcome)
+    end(call, read(call, outcome))
 
 
 def _watch_iterated(call: Call, result: Any) -> bool:
@@ -89,7 +89,7 @@ def parsed(response: Any, result: Any) -> None:
     call.watcher = None
     if call.ended or _watch_iterated(call, result):
         return
-    end(call, Outcome(call.response, response_body(result)))
+    end(call, read(call, Outcome(call.response, response_body(result))))
 
 
 def closed(response: Any) -> None:

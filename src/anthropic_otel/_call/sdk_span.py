@@ -2,7 +2,7 @@
 
 The SDK hands its span to `finish_api_call_span(client, span, result)` just before it records its
 attributes and, for most calls, ends it: our hook there calls `enrich`, which puts the call's
-route and conversation, and its outcome (`end.annotate_sdk_span`), on the span. A stream, batch
+route and conversation, and its outcome (`end.annotate`), on the span. A stream, batch
 results or a raw body the application reads later keep the SDK's span open until the body ends:
 then the SDK's `FirstEnd` observer is about to end it, and our hook there (`body_ending`) puts the
 outcome as far as the application read it on the span first. The SDK's own values win where both
@@ -18,8 +18,8 @@ from typing import Any, Callable, Optional
 from opentelemetry.trace import Span
 
 from anthropic_otel._call.call import CURRENT, Call
-from anthropic_otel._call.end import annotate_sdk_span
-from anthropic_otel._call.outcome import Outcome, response_body, response_header_attributes
+from anthropic_otel._call.end import annotate
+from anthropic_otel._call.outcome import Outcome, read, response_body, response_header_attributes
 from anthropic_otel._call.watch import is_stream
 
 __all__ = ["SCOPE_KEYS", "body_ending", "enrich"]
@@ -65,7 +65,8 @@ def enrich(span: Span, result: Any) -> None:
         span.set_attributes(response_header_attributes(call, response))
         _waiting[id(span)] = call
         return
-    annotate_sdk_span(call, Outcome(response, response_body(data) if error is None else None, error))
+    outcome = Outcome(response, response_body(data) if error is None else None, error)
+    annotate(call, span, read(call, outcome, metrics=False), own=False)
 
 
 def body_ending(observer: Any, how: str, error: Optional[BaseException], sdk_end: Callable[[], Any]) -> bool:
@@ -90,5 +91,5 @@ def body_ending(observer: Any, how: str, error: Optional[BaseException], sdk_end
         outcome = watcher.outcome(error, exhausted=how == "read")
     else:
         outcome = Outcome(call.response, None, error)
-    annotate_sdk_span(call, outcome)
+    annotate(call, span, read(call, outcome, metrics=False), own=False)
     return False

@@ -11,6 +11,7 @@ from __future__ import annotations
 from anthropic_otel._call.call import Call
 from anthropic_otel._call.outcome import Outcome
 from anthropic_otel._read.attributes import AttributeValue
+from anthropic_otel._read.bodies import usage_counts
 from anthropic_otel._read.sessions import reports
 
 __all__ = ["SESSION_KINDS", "record_session_usage"]
@@ -38,4 +39,4 @@ def record_session_usage(call: Call, outcome: Outcome) -> None:
         if isinstance(model, str):
             points["gen_ai.request.model"] = telemetry.models.admit(model)
             cost = telemetry.cost(model, grown)
-        telemetry.instruments.record_tokens(grown, points, cost)
+        telemetry.instruments.record_tokens(usage_counts(grown), points, cost)

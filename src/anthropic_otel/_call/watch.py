@@ -25,7 +25,7 @@ from typing import Any, Optional
 
 from anthropic_otel._call.call import Call
 from anthropic_otel._call.end import abandon, end
-from anthropic_otel._call.outcome import Outcome
+from anthropic_otel._call.outcome import Outcome, read
 
 __all__ = ["ChunkClock", "Recorder", "close_watched", "is_stream", "watch"]
 
@@ -74,7 +74,7 @@ class Recorder:
         except Exception:
             log.debug("anthropic-otel: could not read how a result ended", exc_info=True)
             outcome = Outcome(call.response, None, error)
-        end(call, outcome)
+        end(call, read(call, outcome))
 
 
 class ChunkClock:

@@ -27,7 +27,7 @@ from opentelemetry import context as otel_context
 
 from anthropic_otel._call.call import CURRENT, Call, CallToken, enter
 from anthropic_otel._call.end import abandon, end
-from anthropic_otel._call.outcome import Outcome, final_response
+from anthropic_otel._call.outcome import Outcome, final_response, read
 from anthropic_otel._hooks.active import Wrapped
 
 __all__ = ["Recording", "recording_hooks"]
@@ -79,7 +79,7 @@ class Recording:
                 log.debug("anthropic-otel: could not restore the context of a call", exc_info=True)
         try:
             if error is not None:
-                end(call, Outcome(final_response(call, None, error), None, error))
+                end(call, read(call, Outcome(final_response(call, None, error), None, error)))
             else:
                 self._adopt(call, self.result)
         except Exception:

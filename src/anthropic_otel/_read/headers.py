@@ -7,12 +7,12 @@ diagnostics read those of each retried attempt. Values that do not parse are lef
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Optional, Union
 
 from anthropic_otel._read.attributes import Attributes, AttributeValue
 
-__all__ = ["RESPONSE_HEADERS", "header_attributes", "header_pairs"]
+__all__ = ["RATELIMIT_KINDS", "RESPONSE_HEADERS", "header_attributes", "header_pairs", "ratelimit_headroom"]
 
 # Response headers the SDK records on every span.
 RESPONSE_HEADERS: tuple[tuple[str, str], ...] = (
@@ -89,3 +89,23 @@ _HEADER_SPECS: dict[str, tuple[str, Callable[[Any], Optional[AttributeValue]]]] 
 _HEADER_TABLE: dict[Union[str, bytes], tuple[str, Callable[[Any], Optional[AttributeValue]]]] = {
     spelling: spec for name, spec in _HEADER_SPECS.items() for spelling in (name, name.encode("ascii"))
 }
+
+
+# Rate-limit kinds as `anthropic.ratelimit.{kind}.*` attributes name them (the headers use dashes).
+RATELIMIT_KINDS = tuple(kind.replace("-", "_") for kind in _RATELIMIT_KINDS)
+
+
+def ratelimit_headroom(attributes: Mapping[str, object]) -> dict[str, float]:
+    """Remaining share (0..1) of each rate limit, from a call's `anthropic.ratelimit.*` attributes."""
+    shares: dict[str, float] = {}
+    for kind, limit_key, remaining_key in _RATELIMIT_KEYS:
+        limit = attributes.get(limit_key)
+        remaining = attributes.get(remaining_key)
+        if isinstance(limit, int) and isinstance(remaining, int) and limit > 0:
+            shares[kind] = min(max(remaining / limit, 0.0), 1.0)
+    return shares
+
+
+_RATELIMIT_KEYS = tuple(
+    (kind, f"anthropic.ratelimit.{kind}.limit", f"anthropic.ratelimit.{kind}.remaining") for kind in RATELIMIT_KINDS
+)

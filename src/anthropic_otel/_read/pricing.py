@@ -42,9 +42,14 @@ class Cost:
     def total(self) -> float:
         return self.input + self.cache_write + self.cache_read + self.output + self.web_search
 
+    @property
+    def amounts(self) -> tuple[float, ...]:
+        """The values in the order of `COST_CATEGORIES`."""
+        return (self.input, self.cache_write, self.cache_read, self.output, self.web_search)
+
     def by_category(self) -> dict[str, float]:
         """Values keyed by `anthropic.cost.category` (`input`, `cache_write`, `cache_read`, `output`, `web_search`)."""
-        return dict(zip(COST_CATEGORIES, (self.input, self.cache_write, self.cache_read, self.output, self.web_search)))
+        return dict(zip(COST_CATEGORIES, self.amounts))
 
 
 _USAGE_COUNTS = ("input_tokens", "cache_read_input_tokens", "output_tokens", "cache_creation_input_tokens")

@@ -19,7 +19,7 @@ from typing import Any, Optional
 
 from anthropic_otel._call.call import CURRENT, Call
 from anthropic_otel._call.end import end
-from anthropic_otel._call.outcome import Outcome, response_body
+from anthropic_otel._call.outcome import Outcome, read, response_body
 from anthropic_otel._hooks.active import Wrapped
 from anthropic_otel._hooks.recording import recording_hooks
 from anthropic_otel._hooks.results import close, close_async
@@ -57,7 +57,7 @@ def _adopt(call: Call, result: Any) -> None:
     if call.response is None:
         call.response = getattr(result, "http_response", None) or getattr(result, "response", None)
     if not watch_chunks(call, result):
-        end(call, Outcome(call.response, response_body(result)))
+        end(call, read(call, Outcome(call.response, response_body(result))))
 
 
 def _begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Optional[Call]:
