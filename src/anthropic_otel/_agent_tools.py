@@ -27,7 +27,7 @@ from anthropic_otel._routes import current_route
 from anthropic_otel._sdk import provider_name
 from anthropic_otel._telemetry import Telemetry
 
-__all__ = ["TimedToolUse", "tool_content_on", "tool_finished"]
+__all__ = ["TimedToolUse", "ToolTiming", "tool_content_on", "tool_finished"]
 
 log = logging.getLogger(__name__)
 
@@ -60,20 +60,47 @@ def tool_content_on(telemetry: Telemetry, span: Optional[Span], arguments: objec
         span.set_attributes(attributes)
 
 
-class TimedToolUse:
-    """The SDK's `tool_use_span(...)` context manager (1.14+), timed, with our content on its span."""
+class ToolTiming:
+    """One run of a function tool, timed from now: what its end records, whichever span it has (its
+    content, on `span` if there is one; its duration). Each step is guarded: a fault of ours loses
+    only its own telemetry, never the tool's run."""
 
-    __slots__ = ("arguments", "client", "inner", "name", "run", "span", "started_s", "telemetry")
+    __slots__ = ("arguments", "client", "name", "span", "started_s", "telemetry")
 
-    def __init__(self, telemetry: Telemetry, inner: Any, client: Any, name: str, arguments: object) -> None:
+    def __init__(
+        self, telemetry: Telemetry, client: Any, name: str, arguments: object, span: Optional[Span] = None
+    ) -> None:
         self.telemetry = telemetry
-        self.inner = inner
         self.client = client
         self.name = name
         self.arguments = arguments
-        self.span: Optional[Span] = None
-        self.run: Any = None
+        self.span = span
         self.started_s = time.perf_counter()
+
+    def content_on_span(self, result: object) -> None:
+        """The run's arguments and `result` on its span (still open), if content goes to spans."""
+        try:
+            tool_content_on(self.telemetry, self.span, self.arguments, result)
+        except Exception:
+            log.debug("anthropic-otel: could not record a tool run's content", exc_info=True)
+
+    def finished(self, failed: bool) -> None:
+        """The run ended (`failed`: it raised, or its result is an error): its duration."""
+        try:
+            tool_finished(self.telemetry, self.client, self.name, self.started_s, failed)
+        except Exception:
+            log.debug("anthropic-otel: could not record a tool run", exc_info=True)
+
+
+class TimedToolUse(ToolTiming):
+    """The SDK's `tool_use_span(...)` context manager (1.14+), timed, with our content on its span."""
+
+    __slots__ = ("inner", "run")
+
+    def __init__(self, telemetry: Telemetry, inner: Any, client: Any, name: str, arguments: object) -> None:
+        super().__init__(telemetry, client, name, arguments)
+        self.inner = inner
+        self.run: Any = None
 
     def __enter__(self) -> Any:
         before = trace.get_current_span()
@@ -92,15 +119,8 @@ class TimedToolUse:
         self, kind: Optional[type[BaseException]], error: Optional[BaseException], traceback: Optional[TracebackType]
     ) -> Any:
         result = getattr(self.run, "result", None)
-        try:
-            tool_content_on(self.telemetry, self.span, self.arguments, field(result, "content"))
-        except Exception:
-            log.debug("anthropic-otel: could not record a tool run's content", exc_info=True)
+        self.content_on_span(field(result, "content"))
         try:
             return self.inner.__exit__(kind, error, traceback)
         finally:
-            try:
-                failed = field(result, "is_error") is True or isinstance(error, Exception)
-                tool_finished(self.telemetry, self.client, self.name, self.started_s, failed)
-            except Exception:
-                log.debug("anthropic-otel: could not record a tool run", exc_info=True)
+            self.finished(field(result, "is_error") is True or isinstance(error, Exception))

@@ -12,14 +12,13 @@ content (when captured) and `gen_ai.execute_tool.duration` (`_agent_tools`).
 from __future__ import annotations
 
 import logging
-import time
 from contextvars import ContextVar
 from typing import Any, Callable, Optional
 
 from opentelemetry import context, trace
 from opentelemetry.trace import Span, SpanKind
 
-from anthropic_otel._agent_tools import tool_content_on, tool_finished
+from anthropic_otel._agent_tools import ToolTiming
 from anthropic_otel._read.attributes import Attributes
 from anthropic_otel._telemetry import Telemetry
 from anthropic_otel._tool_runner import set_status, shared_attributes
@@ -73,43 +72,33 @@ async def turn_async(wrapped: Wrapped, runner: Any, args: tuple[Any, ...], kwarg
         TURN.reset(token)
 
 
-class ToolRun:
+class ToolRun(ToolTiming):
     """A function tool's run inside its `execute_tool` span: current while the tool runs, ended once
     after, with the tool's error if it raised (the error itself passes on untouched), its content
     (`result`, set by the caller when the tool returned) and its duration."""
 
-    __slots__ = ("arguments", "client", "name", "result", "span", "started_s", "telemetry", "token")
+    __slots__ = ("result", "token")
 
     def __init__(self, telemetry: Telemetry, span: Span, name: str, client: Any, arguments: object) -> None:
-        self.telemetry = telemetry
-        self.span = span
-        self.name = name
-        self.client = client
-        self.arguments = arguments
+        super().__init__(telemetry, client, name, arguments, span)
         self.result: Any = None
         self.token: Any = None
-        self.started_s = time.perf_counter()
 
     def __enter__(self) -> ToolRun:
-        self.token = context.attach(trace.set_span_in_context(self.span))
+        self.token = context.attach(trace.set_span_in_context(self.span or trace.INVALID_SPAN))
         return self
 
     def __exit__(self, kind: Any, error: Optional[BaseException], traceback: Any) -> None:
         context.detach(self.token)
+        self.content_on_span(self.result)
+        span = self.span or trace.INVALID_SPAN
         try:
-            tool_content_on(self.telemetry, self.span, self.arguments, self.result)
-        except Exception:
-            log.debug("anthropic-otel: could not record a tool run's content", exc_info=True)
-        try:
-            end_tool(self.span, error)
+            end_tool(span, error)
         except Exception:
             log.debug("anthropic-otel: could not end a tool span", exc_info=True)
-            if self.span.is_recording():  # the end failed before it ended the span
-                self.span.end()
-        try:
-            tool_finished(self.telemetry, self.client, self.name, self.started_s, isinstance(error, Exception))
-        except Exception:
-            log.debug("anthropic-otel: could not record a tool run", exc_info=True)
+            if span.is_recording():  # the end failed before it ended the span
+                span.end()
+        self.finished(isinstance(error, Exception))
 
 
 def end_tool(span: Span, error: Optional[BaseException]) -> None:
