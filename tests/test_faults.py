@@ -75,6 +75,7 @@ GUARD_SITES = {
     "_tool_runner.py:async_steps",
     "_tool_runner.py:Steps._current",
     "_tool_runner.py:Steps._ended",
+    "_tool_runner.py:Steps._step",
     "_tool_runner.py:_end_quietly",
     "_tool_runs.py:turn_async",
     "_tool_runs.py:run_tool_async",

@@ -142,6 +142,16 @@ class Steps:
         finally:
             RUN.reset(token)
 
+    @contextlib.contextmanager
+    def _step(self) -> Iterator[None]:
+        """One of the SDK's steps (or its close), with the run current: a step that raises ends the run,
+        and its error passes on as it came. (The end of the loop, `StopIteration`, is caught inside.)"""
+        with self._current():
+            try:
+                yield
+            except BaseException as error:
+                raise self._ended(error)  # noqa: B904 - the very exception, re-raised as it came
+
     def _ended(self, error: BaseException) -> BaseException:
         """The loop ended with `error` (`StopIteration` and its async twin: done); returned unchanged."""
         if self._finalizer.detach() is not None:
@@ -161,24 +171,18 @@ def sync_steps(steps: Steps, inner: Generator[Any, Any, Any]) -> Generator[Any, 
     step: Callable[[Any], Any] = inner.send  # send(None): the next item, also the first
     value: Any = None
     while True:
-        with steps._current():
+        with steps._step():
             try:
                 item = step(value)
             except StopIteration as done:
                 steps._ended(done)
                 return done.value
-            except BaseException as error:
-                raise steps._ended(error)  # noqa: B904 - the very exception, re-raised as it came
         try:
             sent = yield item
         except GeneratorExit as closing:
-            with steps._current():
-                try:
-                    inner.close()
-                except BaseException as error:
-                    raise steps._ended(error)  # noqa: B904 - the very exception, re-raised as it came
-            steps._ended(closing)
-            raise
+            with steps._step():
+                inner.close()
+            raise steps._ended(closing)  # noqa: B904 - the very exception, re-raised as it came
         except BaseException as thrown:
             step, value = inner.throw, thrown
         else:
@@ -190,24 +194,18 @@ async def async_steps(steps: Steps, inner: AsyncGenerator[Any, Any]) -> AsyncGen
     step: Callable[[Any], Awaitable[Any]] = inner.asend  # asend(None): the next item, also the first
     value: Any = None
     while True:
-        with steps._current():
+        with steps._step():
             try:
                 item = await step(value)
             except StopAsyncIteration as done:
                 steps._ended(done)
                 return
-            except BaseException as error:
-                raise steps._ended(error)  # noqa: B904 - the very exception, re-raised as it came
         try:
             sent = yield item
         except GeneratorExit as closing:
-            with steps._current():
-                try:
-                    await inner.aclose()
-                except BaseException as error:
-                    raise steps._ended(error)  # noqa: B904 - the very exception, re-raised as it came
-            steps._ended(closing)
-            raise
+            with steps._step():
+                await inner.aclose()
+            raise steps._ended(closing)  # noqa: B904 - the very exception, re-raised as it came
         except BaseException as thrown:
             step, value = inner.athrow, thrown
         else:
