@@ -8,7 +8,7 @@ runs the SDK's own method first, untouched, and guards what it does after.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from anthropic_otel._call import results
 from anthropic_otel._call.watch import close_watched
@@ -17,28 +17,6 @@ from anthropic_otel._hooks.active import Wrapped
 __all__ = ["close", "close_async", "close_response", "close_response_async", "parse", "parse_async"]
 
 log = logging.getLogger("anthropic_otel.lifecycle")
-
-
-def close(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """`close()` of a stream or a batch results decoder: the application is done with it."""
-    try:
-        return wrapped(*args, **kwargs)
-    finally:
-        try:
-            close_watched(instance)
-        except Exception:
-            log.debug("anthropic-otel: could not end a closed result's call", exc_info=True)
-
-
-async def close_async(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """`close()` of an async stream or batch results decoder."""
-    try:
-        return await wrapped(*args, **kwargs)
-    finally:
-        try:
-            close_watched(instance)
-        except Exception:
-            log.debug("anthropic-otel: could not end a closed result's call", exc_info=True)
 
 
 def parse(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -61,23 +39,36 @@ async def parse_async(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kw
     return result
 
 
-def close_response(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """`APIResponse.close()`: a raw response closed, perhaps unread."""
-    try:
-        return wrapped(*args, **kwargs)
-    finally:
-        try:
-            results.closed(instance)
-        except Exception:
-            log.debug("anthropic-otel: could not end a closed response's call", exc_info=True)
+Hook = Callable[[Wrapped, Any, tuple[Any, ...], dict[str, Any]], Any]
 
 
-async def close_response_async(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """`AsyncAPIResponse.close()`."""
-    try:
-        return await wrapped(*args, **kwargs)
-    finally:
+def _closing(ended: Callable[[Any], None], what: str) -> tuple[Hook, Hook]:
+    """The sync and the async hook on a `close()`: the SDK's own first, untouched; then `ended(instance)`,
+    guarded (`what` was closed, for the log)."""
+
+    def close_sync(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         try:
-            results.closed(instance)
-        except Exception:
-            log.debug("anthropic-otel: could not end a closed response's call", exc_info=True)
+            return wrapped(*args, **kwargs)
+        finally:
+            _quietly(ended, instance, what)
+
+    async def close_async(wrapped: Wrapped, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        try:
+            return await wrapped(*args, **kwargs)
+        finally:
+            _quietly(ended, instance, what)
+
+    return close_sync, close_async
+
+
+def _quietly(ended: Callable[[Any], None], instance: Any, what: str) -> None:
+    try:
+        ended(instance)
+    except Exception:
+        log.debug("anthropic-otel: could not end the call of a closed %s", what, exc_info=True)
+
+
+# `close()` of a stream or a batch results decoder, sync and async: the application is done with it.
+close, close_async = _closing(close_watched, "result")
+# `APIResponse.close()` and `AsyncAPIResponse.close()`: a raw response closed, perhaps unread.
+close_response, close_response_async = _closing(results.closed, "response")
