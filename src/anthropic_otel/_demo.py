@@ -25,12 +25,7 @@ from typing import Any, Callable, Optional
 
 import anthropic
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import (
-    InMemoryMetricReader,
-    MetricReader,
-    MetricsData,
-    PeriodicExportingMetricReader,
-)
+from opentelemetry.sdk.metrics import export as metrics_export
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
@@ -57,7 +52,7 @@ class DemoRun:
     to, and one metrics collection at the end."""
 
     spans: list[ReadableSpan]
-    metrics: Optional[MetricsData]
+    metrics: Optional[metrics_export.MetricsData]
     otlp_endpoint: Optional[str]
     tally: Tally = field(default_factory=Tally)
     rounds: int = 1
@@ -79,7 +74,9 @@ class StepDone:
     calls: int  # made so far in the run, this step's included
 
 
-def _otlp_readers(endpoint: str, tracer_provider: TracerProvider, interval_ms: Optional[int]) -> list[MetricReader]:
+def _otlp_readers(
+    endpoint: str, tracer_provider: TracerProvider, interval_ms: Optional[int]
+) -> list[metrics_export.MetricReader]:
     """Add OTLP/HTTP span export to `tracer_provider`; return the metric reader that exports too."""
     try:  # optional: only `--otlp` needs the exporter
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter  # noqa: PLC0415
@@ -89,7 +86,7 @@ def _otlp_readers(endpoint: str, tracer_provider: TracerProvider, interval_ms: O
     base = endpoint.rstrip("/")
     tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{base}/v1/traces")))
     exporter = OTLPMetricExporter(endpoint=f"{base}/v1/metrics")
-    return [PeriodicExportingMetricReader(exporter, export_interval_millis=interval_ms)]
+    return [metrics_export.PeriodicExportingMetricReader(exporter, export_interval_millis=interval_ms)]
 
 
 @contextmanager
@@ -141,10 +138,10 @@ def run_demo(
     seconds, and spans after the first round are counted, not kept.
     """
     service = os.environ.get("OTEL_SERVICE_NAME") or "ticket-triage-demo"
-    spans, reader = InMemorySpanExporter(), InMemoryMetricReader()
+    spans, reader = InMemorySpanExporter(), metrics_export.InMemoryMetricReader()
     tracer_provider = TracerProvider(resource=Resource.create({"service.name": service}))
     tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
-    readers: list[MetricReader] = [reader]
+    readers: list[metrics_export.MetricReader] = [reader]
     if otlp_endpoint:
         interval = LIVE_EXPORT_INTERVAL_MS if until and "OTEL_METRIC_EXPORT_INTERVAL" not in os.environ else None
         readers += _otlp_readers(otlp_endpoint, tracer_provider, interval)

@@ -84,6 +84,8 @@ CHAT_COMPLETIONS_CREATE = Operation(
     "anthropic.chat.completions.create", "chat", "chat", "chat_completion", "/v1/chat/completions"
 )
 _PAGE = ("limit", "page")
+_DELTAS = ("event_deltas",)
+_POLL = ("block_ms", "reclaim_older_than_ms")
 _CREATED = ("created_at[gt]", "created_at[gte]", "created_at[lt]", "created_at[lte]")
 
 # (HTTP method, route template, SDK method path, query parameters the endpoint defines, created-id attribute).
@@ -136,13 +138,7 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], Optional[str]], ...] = (
     ("GET", "/v1/sessions/{session_id}/threads/{thread_id}", "sessions.threads.retrieve", (), None),
     ("POST", "/v1/sessions/{session_id}/threads/{thread_id}/archive", "sessions.threads.archive", (), None),
     ("GET", "/v1/sessions/{session_id}/threads/{thread_id}/events", "sessions.threads.events.list", _PAGE, None),
-    (
-        "GET",
-        "/v1/sessions/{session_id}/threads/{thread_id}/stream",
-        "sessions.threads.events.stream",
-        ("event_deltas",),
-        None,
-    ),
+    ("GET", "/v1/sessions/{session_id}/threads/{thread_id}/stream", "sessions.threads.events.stream", _DELTAS, None),
     ("POST", "/v1/environments", "environments.create", (), "anthropic.environment.id"),
     ("GET", "/v1/environments", "environments.list", ("include_archived", *_PAGE), None),
     ("GET", "/v1/environments/{environment_id}", "environments.retrieve", (), None),
@@ -150,13 +146,7 @@ _TABLE: tuple[tuple[str, str, str, tuple[str, ...], Optional[str]], ...] = (
     ("DELETE", "/v1/environments/{environment_id}", "environments.delete", (), None),
     ("POST", "/v1/environments/{environment_id}/archive", "environments.archive", (), None),
     ("GET", "/v1/environments/{environment_id}/work", "environments.work.list", _PAGE, None),
-    (
-        "GET",
-        "/v1/environments/{environment_id}/work/poll",
-        "environments.work.poll",
-        ("block_ms", "reclaim_older_than_ms"),
-        None,
-    ),
+    ("GET", "/v1/environments/{environment_id}/work/poll", "environments.work.poll", _POLL, None),
     ("GET", "/v1/environments/{environment_id}/work/stats", "environments.work.stats", (), None),
     ("GET", "/v1/environments/{environment_id}/work/{work_id}", "environments.work.retrieve", (), None),
     ("POST", "/v1/environments/{environment_id}/work/{work_id}", "environments.work.update", (), None),

@@ -84,16 +84,6 @@ class Fault:
         return cls("delay", seconds=seconds)
 
     @classmethod
-    def drop_mid_body(cls) -> Fault:
-        """Send the headers and half a JSON body, then close the connection."""
-        return cls("drop_mid_body")
-
-    @classmethod
-    def malformed_json(cls) -> Fault:
-        """A 200 whose body is not JSON."""
-        return cls("malformed_json")
-
-    @classmethod
     def truncated_sse(cls, after_events: int) -> Fault:
         """A stream that ends cleanly after `after_events` events, without `message_stop`."""
         return cls("truncated_sse", after_events=after_events)
@@ -102,6 +92,16 @@ class Fault:
     def drop_mid_stream(cls, after_events: int) -> Fault:
         """A stream whose connection breaks after `after_events` events."""
         return cls("drop_mid_stream", after_events=after_events)
+
+    @classmethod
+    def drop_mid_body(cls) -> Fault:
+        """Send the headers and half a JSON body, then close the connection."""
+        return cls("drop_mid_body")
+
+    @classmethod
+    def malformed_json(cls) -> Fault:
+        """A 200 whose body is not JSON."""
+        return cls("malformed_json")
 
     @classmethod
     def delta_without_usage(cls) -> Fault:
