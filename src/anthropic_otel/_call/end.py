@@ -61,9 +61,10 @@ def end(call: Call, ending: Ending) -> None:
             log.debug("anthropic-otel: could not end a call's span", exc_info=True)
     duration = time.perf_counter() - call.start_s
     call_log = call.telemetry.call_log
+    wanted = call_log.wanted
     everything: Attributes = {}
     event: Optional[Attributes] = None
-    if call_log.wanted:
+    if wanted:
         everything = {**call.attributes, **ending.attributes}
         content = call.content
         if content is not None and content.capture.on_event:
@@ -89,7 +90,7 @@ def end(call: Call, ending: Ending) -> None:
             )
         except Exception:
             log.debug("anthropic-otel: could not record a call's metrics", exc_info=True)
-    if call_log.wanted:
+    if wanted:
         try:
             call_log.emit(call_record(everything, duration), context)
             if event is not None:
@@ -182,11 +183,11 @@ def annotate(call: Call, span: Optional[Span], ending: Ending, *, own: bool) -> 
     unread). The SDK's values win where both set a key: it sets them after this.
     """
     outcome = ending.outcome
-    if span is not None and not own and span.is_recording():
-        if call.sdk_annotated:
-            span = None
+    recording = span is not None and span.is_recording()
+    if recording and not own:
+        recording = not call.sdk_annotated  # the SDK's span gets the end of its call once
         call.sdk_annotated = True
-    if span is None or not span.is_recording():
+    if span is None or not recording:
         _diagnose(call, outcome, None)
         return
     if own:

@@ -61,12 +61,13 @@ class UsageCounts(NamedTuple):
 def usage_counts(usage: object) -> UsageCounts:
     """The counts of a usage object, its fields read once (writes without the 5m/1h split count as
     5-minute writes)."""
-    uncached, read_count, written_count, output = (
-        None if count is not None and count > _COUNTABLE else count
-        for count in ints(
-            usage, "input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens"
-        )
+    uncached, read_count, written_count, output = ints(
+        usage, "input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens"
     )
+    if max(uncached or 0, read_count or 0, written_count or 0, output or 0) > _COUNTABLE:
+        uncached, read_count, written_count, output = (
+            None if (count or 0) > _COUNTABLE else count for count in (uncached, read_count, written_count, output)
+        )
     tokens: dict[str, int] = {}
     if uncached is not None:
         tokens["input"] = max(0, uncached + (read_count or 0) + (written_count or 0))
