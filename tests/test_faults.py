@@ -47,6 +47,9 @@ from tests.scenarios import catalogue, normalise, outcome_of_error, run_scenario
 PACKAGE = Path(anthropic_otel.__file__).parent
 
 GUARD_SITES = {
+    "_call/collected.py:_phase",
+    "_call/collected.py:_run",
+    "_call/collected.py:collected",
     "_call/batch_results.py:BatchResultsRecorder.__init__",
     "_call/batch_results.py:BatchResultsRecorder._on_message",
     "_call/batch_results.py:BatchResultsRecorder.on_item",

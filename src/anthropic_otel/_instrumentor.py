@@ -20,6 +20,7 @@ from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from anthropic_otel import _patches as hooks
+from anthropic_otel._call import collected
 from anthropic_otel._config import PRICES, Settings
 from anthropic_otel._metrics import Instruments
 from anthropic_otel._package import _instruments
@@ -69,11 +70,13 @@ class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         telemetry = build_telemetry(SCOPE, kwargs, content_hook=kwargs.get("content_hook"))
         hooks.set_telemetry(telemetry)
         _warn_about_peers()
+        collected.install()
         wrap_targets(hooks.WRAP_TARGETS, log, "SDK")
 
     def _uninstrument(self, **kwargs: Any) -> None:
         hooks.set_telemetry(None)
         unwrap_targets(hooks.WRAP_TARGETS)
+        collected.remove()
 
 
 def build_telemetry(scope: str, kwargs: dict[str, Any], content_hook: Any = None) -> Telemetry:

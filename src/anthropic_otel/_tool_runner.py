@@ -27,6 +27,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from anthropic_otel._call.agent_run import RUN, AgentRun, totals_on
+from anthropic_otel._call.collected import collected
 from anthropic_otel._read.attributes import Attributes, error_type, field
 from anthropic_otel._routes import current_conversation, current_route
 from anthropic_otel._sdk import client_conversation, provider_name, sdk_has_tracing
@@ -126,7 +127,7 @@ class Steps:
         self.run = run
         self.runner = runner
         # Never the runner: it holds the loop, which holds us.
-        self._finalizer = weakref.finalize(self, _end_quietly, span, run, None, None, True)
+        self._finalizer = weakref.finalize(self, collected, _end_quietly, span, run, None, None, True)
 
     @contextlib.contextmanager
     def _current(self) -> Iterator[None]:

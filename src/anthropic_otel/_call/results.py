@@ -18,6 +18,7 @@ from typing import Any
 
 from anthropic_otel._call.batch_results import watch_batch_results
 from anthropic_otel._call.call import Call
+from anthropic_otel._call.collected import collected
 from anthropic_otel._call.end import abandon, end
 from anthropic_otel._call.event_stream import watch_event_stream
 from anthropic_otel._call.message_stream import watch_stream
@@ -63,7 +64,7 @@ def _watch_unread(call: Call, result: Any) -> bool:
         return False
     recorder = _UnreadBody(call)
     _unread[result] = recorder
-    weakref.finalize(result, _dropped, recorder)
+    weakref.finalize(result, collected, _dropped, recorder)
     return True
 
 

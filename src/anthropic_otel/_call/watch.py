@@ -24,6 +24,7 @@ import weakref
 from typing import Any, Optional
 
 from anthropic_otel._call.call import Call
+from anthropic_otel._call.collected import collected
 from anthropic_otel._call.end import abandon, end
 from anthropic_otel._call.outcome import Outcome, read
 
@@ -192,7 +193,7 @@ def watch(result: Any, recorder: Recorder) -> bool:
         result.__dict__["_iterator"] = _Watched(inner, recorder)
     else:
         return False
-    weakref.finalize(result, _finalize, recorder)
+    weakref.finalize(result, collected, _finalize, recorder)
     return True
 
 
