@@ -31,11 +31,11 @@ class Cycle:
 
 @pytest.fixture
 def watching() -> Any:
-    collected.install()
+    collected.install("test")
     try:
         yield
     finally:
-        collected.remove()
+        collected.remove("test")
 
 
 def test_an_end_asked_for_by_a_collection_runs_in_its_own_thread_and_is_done_when_it_returns(watching: Any) -> None:
@@ -63,11 +63,12 @@ def test_an_end_outside_a_collection_runs_inline(watching: Any) -> None:
 
 def test_watching_is_undone_by_the_last_remove() -> None:
     before = list(gc.callbacks)
-    collected.install()
-    collected.install()
-    collected.remove()
+    collected.install("SDK")
+    collected.install("openai SDK")
+    collected.remove("openai SDK")
+    collected.remove("openai SDK")  # an instrumentor that patched nothing (no openai) is undone too
     assert (collected._phase in gc.callbacks) is AFFECTED
-    collected.remove()
+    collected.remove("SDK")
     assert gc.callbacks == before
 
 

@@ -70,13 +70,11 @@ class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         telemetry = build_telemetry(SCOPE, kwargs, content_hook=kwargs.get("content_hook"))
         hooks.set_telemetry(telemetry)
         _warn_about_peers()
-        collected.install()
         wrap_targets(hooks.WRAP_TARGETS, log, "SDK")
 
     def _uninstrument(self, **kwargs: Any) -> None:
         hooks.set_telemetry(None)
-        unwrap_targets(hooks.WRAP_TARGETS)
-        collected.remove()
+        unwrap_targets(hooks.WRAP_TARGETS, "SDK")
 
 
 def build_telemetry(scope: str, kwargs: dict[str, Any], content_hook: Any = None) -> Telemetry:
@@ -102,7 +100,9 @@ def build_telemetry(scope: str, kwargs: dict[str, Any], content_hook: Any = None
 
 
 def wrap_targets(targets: Iterable[WrapTarget], logger: logging.Logger, sdk: str) -> None:
-    """Patch every target; a missing one that is not optional is a warning (on this `sdk`), never an error."""
+    """Patch every target; a missing one that is not optional is a warning (on this `sdk`), never an error.
+    While any SDK is patched, collections are watched for the finalizers of its results (`collected`)."""
+    collected.install(sdk)
     for target in targets:
         try:
             wrap_function_wrapper(target.module, target.attribute, target.hook)
@@ -111,8 +111,9 @@ def wrap_targets(targets: Iterable[WrapTarget], logger: logging.Logger, sdk: str
                 logger.warning("anthropic-otel: cannot patch %s.%s on this %s", target.module, target.attribute, sdk)
 
 
-def unwrap_targets(targets: Iterable[WrapTarget]) -> None:
-    """Undo `wrap_targets`, skipping whatever could not be patched."""
+def unwrap_targets(targets: Iterable[WrapTarget], sdk: str) -> None:
+    """Undo `wrap_targets(targets, ..., sdk)`, skipping whatever could not be patched."""
+    collected.remove(sdk)
     for target in targets:
         owner_path, _, name = target.attribute.rpartition(".")
         try:

@@ -29,7 +29,7 @@ _WAIT_S = 5.0
 _AFFECTED = sys.version_info < (3, 12)
 
 _collecting = False
-_installs = 0
+_owners: set[str] = set()
 
 
 def _phase(phase: str, info: dict[str, Any]) -> None:
@@ -37,19 +37,18 @@ def _phase(phase: str, info: dict[str, Any]) -> None:
     _collecting = phase == "start"
 
 
-def install() -> None:
-    """Watch for collections (from `instrument()`, once per instrumentor that is on)."""
-    global _installs  # noqa: PLW0603
-    _installs += 1
+def install(owner: str) -> None:
+    """Watch for collections while `owner` (an instrumentor's SDK) is instrumented."""
+    _owners.add(owner)
     if _AFFECTED and _phase not in gc.callbacks:
         gc.callbacks.append(_phase)
 
 
-def remove() -> None:
-    """Stop watching when the last instrumentor is off (`uninstrument()`)."""
-    global _installs, _collecting  # noqa: PLW0603
-    _installs = max(0, _installs - 1)
-    if not _installs and _phase in gc.callbacks:
+def remove(owner: str) -> None:
+    """`owner` is uninstrumented: stop watching when no other is still on."""
+    global _collecting  # noqa: PLW0603
+    _owners.discard(owner)
+    if not _owners and _phase in gc.callbacks:
         gc.callbacks.remove(_phase)
         _collecting = False
 

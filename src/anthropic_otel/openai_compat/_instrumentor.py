@@ -16,7 +16,6 @@ from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 
-from anthropic_otel._call import collected
 from anthropic_otel._config import OPENAI_COMPAT_HOSTS
 from anthropic_otel._instrumentor import WRAPPER_TYPE, build_telemetry, unwrap_targets, wrap_targets
 from anthropic_otel.openai_compat import _patches as hooks
@@ -53,13 +52,11 @@ class OpenAICompatInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         hosts = hooks.hosts_from(DEFAULT_HOSTS, os.environ.get(HOSTS_ENV), kwargs.get("hosts"))
         hooks.set_state(hooks.State(telemetry, hosts))
         _warn_about_peers()
-        collected.install()
         wrap_targets(hooks.WRAP_TARGETS, log, "openai SDK")
 
     def _uninstrument(self, **kwargs: Any) -> None:
         hooks.set_state(None)
-        unwrap_targets(hooks.WRAP_TARGETS)
-        collected.remove()
+        unwrap_targets(hooks.WRAP_TARGETS, "openai SDK")
 
 
 def _warn_about_peers() -> None:
